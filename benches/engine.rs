@@ -1,0 +1,99 @@
+//! The engine on a failure–repair farm: N independent components, time to failure
+//! exponential with mean 10,000 h, repair exponential with mean 10 h, one-year horizon.
+//! Each iteration is one whole trial (initial state, sampling, queue, state changes),
+//! and throughput is reported in events per second. A plain binary-heap loop on the
+//! same model runs beside it as the yardstick.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use nines::engine::{self, Scheduler};
+use nines::laws::Law;
+use nines::reliability::{
+    Dynamics, InitialState, NodeId, Process, Requirement, Structure, StructureBuilder,
+};
+use nines::streams::{Purpose, stream};
+use rand::RngExt;
+use rand_distr::Exp1;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+const HORIZON: f64 = 8760.0;
+const MTTF: f64 = 10_000.0;
+const MTTR: f64 = 10.0;
+
+fn farm(n: usize) -> Structure {
+    let process = Process {
+        up: Law::exponential(MTTF).unwrap(),
+        down: Law::exponential(MTTR).unwrap(),
+    };
+    let mut builder = StructureBuilder::new();
+    for _ in 0..n {
+        builder.add(Some(process.clone()), Requirement::All, &[]);
+    }
+    builder.build()
+}
+
+/// One trial of the farm on the engine; returns the events fired.
+fn engine_trial(dynamics: &mut Dynamics<'_, ()>, scheduler: &mut Scheduler<NodeId>) -> u64 {
+    scheduler.reset(HORIZON);
+    dynamics.start(
+        scheduler,
+        InitialState::AllNew,
+        stream(1, 0, Purpose::Lifetimes),
+        stream(1, 0, Purpose::RideThrough),
+    );
+    engine::run(dynamics, scheduler)
+}
+
+/// The same trial as a plain loop over a binary heap of (time, component).
+fn binary_heap_trial(n: usize, heap: &mut BinaryHeap<Reverse<(u64, u32)>>, up: &mut [bool]) -> u64 {
+    let mut rng = stream(1, 0, Purpose::Lifetimes);
+    heap.clear();
+    for (i, state) in up.iter_mut().enumerate() {
+        *state = true;
+        let t: f64 = rng.sample::<f64, _>(Exp1) * MTTF;
+        if t < HORIZON {
+            // Non-negative f64s order like their bit patterns.
+            heap.push(Reverse((t.to_bits(), i as u32)));
+        }
+    }
+    let mut events = 0;
+    while let Some(Reverse((bits, i))) = heap.pop() {
+        let now = f64::from_bits(bits);
+        events += 1;
+        let i = i as usize;
+        up[i] = !up[i];
+        let mean = if up[i] { MTTF } else { MTTR };
+        let next = now + rng.sample::<f64, _>(Exp1) * mean;
+        if next < HORIZON {
+            heap.push(Reverse((next.to_bits(), i as u32)));
+        }
+    }
+    debug_assert!(events > 0 || n == 0);
+    events
+}
+
+fn bench_farm(c: &mut Criterion) {
+    let mut group = c.benchmark_group("farm");
+    group.sample_size(20);
+    for n in [1_000usize, 100_000] {
+        let structure = farm(n);
+        let mut dynamics = Dynamics::new(&structure, &[], ());
+        let mut scheduler = Scheduler::new(HORIZON);
+        let events = engine_trial(&mut dynamics, &mut scheduler);
+        group.throughput(Throughput::Elements(events));
+        group.bench_with_input(BenchmarkId::new("nines", n), &n, |b, _| {
+            b.iter(|| engine_trial(&mut dynamics, &mut scheduler))
+        });
+        let mut heap = BinaryHeap::with_capacity(n);
+        let mut up = vec![true; n];
+        let heap_events = binary_heap_trial(n, &mut heap, &mut up);
+        group.throughput(Throughput::Elements(heap_events));
+        group.bench_with_input(BenchmarkId::new("binary_heap", n), &n, |b, _| {
+            b.iter(|| binary_heap_trial(n, &mut heap, &mut up))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_farm);
+criterion_main!(benches);

@@ -1,0 +1,333 @@
+//! The command line: raw arguments (clap), and what each command does with them.
+//! Every failure comes back as an [`Error`] whose kind decides the exit code in `main`.
+
+use crate::montecarlo;
+use crate::report::{Report, budget_table};
+use crate::scenario::{self, LoadError, units::PercentText};
+use crate::summary::RunSummary;
+use crate::trial::TrialRunner;
+use crate::world::{ServiceKind, World};
+use clap::{Parser, Subcommand};
+use std::fmt;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nines",
+    version,
+    about = "How many nines will this cloud design really get, and how likely is it to break its SLA?"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario and report availability, downtime and SLA breach risk.
+    Run(RunArgs),
+    /// Validate a scenario and summarise the world it describes.
+    Check { scenario: PathBuf },
+    /// Print the JSON Schema of scenario files.
+    Schema,
+    /// Print the downtime an uptime target allows per month and per year.
+    Budget {
+        /// Uptime target, e.g. 99.95 or 99.95%.
+        percent: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    pub scenario: PathBuf,
+    /// Number of trials (default: the scenario's `trials`, else 10,000).
+    #[arg(long)]
+    pub trials: Option<u64>,
+    /// Seed of the run (default: the scenario's `seed`, else 1).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also write the result as JSON to this file (atomically).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Print nothing but errors (and no table).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What went wrong, by who can fix it.
+#[derive(Debug)]
+pub enum Error {
+    /// The user's input (scenario, arguments): exit code 2.
+    Input(String),
+    /// The machine (reading or writing files): exit code 1.
+    Io(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Input(_) => 2,
+            Error::Io(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Input(message) | Error::Io(message) => f.write_str(message),
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<World, Error> {
+    scenario::load(path).map_err(|e| match e {
+        // A scenario file that cannot be read is the user's input too.
+        LoadError::Io(io) => Error::Input(format!("cannot read {}: {io}", path.display())),
+        LoadError::Invalid(invalid) => {
+            Error::Input(format!("invalid scenario {}: {invalid}", path.display()))
+        }
+    })
+}
+
+pub fn execute(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check { scenario } => {
+            let world = load(&scenario)?;
+            print!("{}", describe(&world));
+            Ok(())
+        }
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&scenario::json_schema())
+                .expect("the schema serialises");
+            println!("{schema}");
+            Ok(())
+        }
+        Command::Budget { percent } => {
+            let text = if percent.trim_end().ends_with('%') {
+                percent.clone()
+            } else {
+                format!("{percent}%")
+            };
+            let target = PercentText(text)
+                .percent()
+                .map_err(|reason| Error::Input(format!("budget: {reason}")))?;
+            if !(target > 0.0 && target <= 100.0) {
+                return Err(Error::Input(format!(
+                    "budget: the target must be more than 0 and at most 100, got {target}"
+                )));
+            }
+            print!("{}", budget_table(target));
+            Ok(())
+        }
+    }
+}
+
+/// Simulates the scenario and reports; see [`RunArgs`].
+fn run(args: RunArgs) -> Result<(), Error> {
+    let world = load(&args.scenario)?;
+    let trials = args.trials.unwrap_or(world.default_trials);
+    if trials == 0 {
+        return Err(Error::Input("--trials: must be at least 1".into()));
+    }
+    let seed = args.seed.unwrap_or(world.default_seed);
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(threads) = args.threads {
+        if threads == 0 {
+            return Err(Error::Input("--threads: must be at least 1".into()));
+        }
+        pool = pool.num_threads(threads);
+    }
+    let pool = pool
+        .build()
+        .map_err(|e| Error::Io(format!("cannot start worker threads: {e}")))?;
+
+    let progress = if !args.quiet && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(trials);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} trials, {per_sec}, eta {eta}",
+            )
+            .expect("a valid template"),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let started = Instant::now();
+    let summary = pool.install(|| {
+        montecarlo::run(
+            trials,
+            || RunSummary::new(&world),
+            || TrialRunner::new(&world),
+            |runner, index, summary| summary.push(&runner.run(seed, index)),
+            |done| {
+                if let Some(bar) = &progress {
+                    bar.set_position(done);
+                }
+            },
+        )
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let report = Report::new(&world, seed, &summary);
+    if let Some(path) = &args.json {
+        write_atomically(path, report.to_json().as_bytes())?;
+    }
+    if !args.quiet {
+        print!("{}", report.to_table());
+        eprintln!(
+            "{trials} trials in {elapsed:.2} s ({:.0} trials/s, {:.2} M events/s) on {} threads",
+            trials as f64 / elapsed,
+            summary.events as f64 / elapsed / 1e6,
+            pool.current_num_threads()
+        );
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a
+/// rename, so that `path` holds either its old content or the whole new content.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let fail =
+        |what: &str, e: std::io::Error| Error::Io(format!("cannot {what} {}: {e}", path.display()));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Input(format!("{} is not a file name", path.display())))?;
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail("write", e));
+    }
+    Ok(())
+}
+
+/// The summary printed by `nines check`.
+pub fn describe(world: &World) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: valid", world.name);
+    let _ = writeln!(
+        out,
+        "horizon {}, {} trials by default, seed {}, start {:?}",
+        crate::report::format_hours(world.horizon),
+        world.default_trials,
+        world.default_seed,
+        world.initial_state
+    );
+    let _ = writeln!(out, "failure domains ({}):", world.domains.len());
+    for d in &world.domains {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:<18} between events {}, outage {}{}{}",
+            d.id,
+            d.label.as_deref().unwrap_or(d.kind.name()),
+            d.process.up,
+            d.process.down,
+            if d.ride_through > 0.0 {
+                format!(", ride-through {}", d.ride_through)
+            } else {
+                String::new()
+            },
+            if d.effect == crate::world::Effect::Destroy {
+                ", destroys"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = writeln!(out, "data centres ({}):", world.datacenters.len());
+    for dc in &world.datacenters {
+        let names = |ids: &[usize]| {
+            ids.iter()
+                .map(|&i| world.domains[i].id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "  {:<16} region {}, on [{}], providers [{}], {} racks, {} hosts, {} disks, facility {}",
+            dc.id,
+            dc.region,
+            names(&dc.on),
+            names(&dc.providers),
+            dc.racks,
+            dc.hosts(),
+            dc.disks(),
+            dc.facility
+                .as_ref()
+                .map_or("never fails".to_string(), |p| format!(
+                    "fails {}, repaired {}",
+                    p.up, p.down
+                ))
+        );
+    }
+    let _ = writeln!(out, "services ({}):", world.services.len());
+    for s in &world.services {
+        let what = match &s.kind {
+            ServiceKind::Storage {
+                object_groups,
+                replicas,
+                per_datacenter,
+            } => format!(
+                "storage, {object_groups} object groups × {replicas} replicas ({})",
+                per_datacenter
+                    .iter()
+                    .map(|&(dc, n)| format!("{n} in {}", world.datacenters[dc].id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ServiceKind::Compute { instances, min_up } => format!(
+                "compute, {} instances ({}), up while {min_up} are up",
+                instances.iter().map(|&(_, n)| n).sum::<u32>(),
+                instances
+                    .iter()
+                    .map(|&(dc, n)| format!("{n} in {}", world.datacenters[dc].id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let _ = writeln!(out, "  {:<16} {what}", s.name);
+        for sla in &s.slas {
+            let _ = writeln!(
+                out,
+                "    SLA {:?}: {} % per {}, measured by {}",
+                sla.name,
+                sla.target_percent,
+                sla.window.name(),
+                sla.measure.name()
+            );
+        }
+    }
+    let s = &world.structure;
+    let _ = writeln!(
+        out,
+        "model: {} nodes ({} fail and repair), {} dependency links",
+        s.node_count(),
+        s.process_count(),
+        s.edge_count()
+    );
+    out
+}

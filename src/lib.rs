@@ -1,0 +1,23 @@
+//! nines: a discrete-event, Monte Carlo simulator of cloud availability.
+//!
+//! The modules, from the bottom up (see ARCHITECTURE.md):
+//! - [`engine`]: a generic discrete-event core (time, event queue, run loop);
+//! - [`laws`]: probability laws of times to failure and repair;
+//! - [`streams`]: seeded random streams, one per (seed, trial, purpose);
+//! - [`reliability`]: repairable components and dependencies, simulated on the engine;
+//! - [`stats`]: streaming, mergeable statistics and confidence intervals;
+//! - [`world`]: the cloud model, validated; [`scenario`] reads it from JSON;
+//! - [`trial`], [`summary`], [`montecarlo`]: one trial, many trials, in parallel;
+//! - [`report`], [`cli`]: what the user sees.
+pub mod cli;
+pub mod engine;
+pub mod laws;
+pub mod montecarlo;
+pub mod reliability;
+pub mod report;
+pub mod scenario;
+pub mod stats;
+pub mod streams;
+pub mod summary;
+pub mod trial;
+pub mod world;

@@ -1,0 +1,328 @@
+//! What a run reports: the JSON document (stable keys) and the terminal table.
+//!
+//! The JSON holds no wall-clock values, so the same scenario and seed give the same
+//! bytes on any machine and any number of threads.
+
+use crate::summary::{RunSummary, ServiceSummary};
+use crate::world::World;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub scenario: String,
+    pub seed: u64,
+    pub trials: u64,
+    pub horizon_hours: f64,
+    /// Events processed over all trials.
+    pub events: u64,
+    pub events_per_trial: f64,
+    pub services: Vec<ServiceReport>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    /// 95 % confidence interval.
+    pub ci95: [f64; 2],
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DowntimeReport {
+    pub mean: f64,
+    pub ci95: [f64; 2],
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ServiceReport {
+    pub name: String,
+    pub kind: &'static str,
+    /// Fraction of time up; the interval treats each trial as one observation.
+    pub availability: Estimate,
+    /// Hours down per 365-day year (quantiles to within 0.5 % relative).
+    pub downtime_hours_per_year: DowntimeReport,
+    pub outages_per_year: Estimate,
+    pub slas: Vec<SlaReport>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SlaReport {
+    pub name: String,
+    pub target_percent: f64,
+    pub window: &'static str,
+    pub measure: &'static str,
+    /// Whole windows per trial.
+    pub windows_per_trial: u64,
+    /// Probability that a window breaches the target (Wilson interval on the effective
+    /// number of windows, clustered by trial).
+    pub breach_probability: Estimate,
+    pub breached_windows_per_year: Estimate,
+}
+
+fn clamp01(x: f64) -> f64 {
+    x.clamp(0.0, 1.0)
+}
+
+fn estimate(moments: &crate::stats::Moments) -> Estimate {
+    let (lo, hi) = moments.mean_ci(0.95);
+    Estimate {
+        mean: moments.mean(),
+        ci95: [lo.max(0.0), hi],
+    }
+}
+
+fn service_report(
+    world_service: &crate::world::Service,
+    s: &ServiceSummary,
+    trials: u64,
+) -> ServiceReport {
+    let (lo, hi) = s.unavailability.mean_ci(0.95);
+    let downtime = &s.downtime_per_year_moments;
+    let (dlo, dhi) = downtime.mean_ci(0.95);
+    ServiceReport {
+        name: world_service.name.clone(),
+        kind: world_service.kind.name(),
+        availability: Estimate {
+            mean: 1.0 - s.unavailability.mean(),
+            ci95: [clamp01(1.0 - hi), clamp01(1.0 - lo)],
+        },
+        downtime_hours_per_year: DowntimeReport {
+            mean: downtime.mean(),
+            ci95: [dlo.max(0.0), dhi],
+            p50: s.downtime_per_year.quantile(0.5),
+            p90: s.downtime_per_year.quantile(0.9),
+            p99: s.downtime_per_year.quantile(0.99),
+            max: s.downtime_per_year.max(),
+        },
+        outages_per_year: estimate(&s.outages_per_year),
+        slas: world_service
+            .slas
+            .iter()
+            .zip(&s.slas)
+            .map(|(sla, summary)| {
+                let (blo, bhi) = summary.breaches.ci(0.95);
+                SlaReport {
+                    name: sla.name.clone(),
+                    target_percent: sla.target_percent,
+                    window: sla.window.name(),
+                    measure: sla.measure.name(),
+                    windows_per_trial: summary.breaches.units().checked_div(trials).unwrap_or(0),
+                    breach_probability: Estimate {
+                        mean: summary.breaches.estimate(),
+                        ci95: [blo, bhi],
+                    },
+                    breached_windows_per_year: estimate(&summary.breached_per_year),
+                }
+            })
+            .collect(),
+    }
+}
+
+impl Report {
+    pub fn new(world: &World, seed: u64, summary: &RunSummary) -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: "nines",
+            version: env!("CARGO_PKG_VERSION"),
+            scenario: world.name.clone(),
+            seed,
+            trials: summary.trials,
+            horizon_hours: world.horizon,
+            events: summary.events,
+            events_per_trial: summary.events as f64 / summary.trials.max(1) as f64,
+            services: world
+                .services
+                .iter()
+                .zip(&summary.services)
+                .map(|(service, s)| service_report(service, s, summary.trials))
+                .collect(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("reports serialise");
+        text.push('\n');
+        text
+    }
+
+    /// The readable table printed by `nines run`.
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let years = self.horizon_hours / crate::scenario::units::HOURS_PER_YEAR;
+        let _ = writeln!(out, "{}", self.scenario);
+        let _ = writeln!(
+            out,
+            "{} trials of {}, seed {}; {:.1} events per trial",
+            self.trials,
+            if (years - 1.0).abs() < 1e-12 {
+                "1 year".to_string()
+            } else {
+                format_hours(self.horizon_hours)
+            },
+            self.seed,
+            self.events_per_trial
+        );
+        let _ = writeln!(out, "Intervals are 95 % confidence intervals over trials.");
+        for s in &self.services {
+            let _ = writeln!(out);
+            let _ = writeln!(out, "{} ({})", s.name, s.kind);
+            let a = &s.availability;
+            let _ = writeln!(
+                out,
+                "  availability          {}  [{}, {}]  {}",
+                percent(a.mean),
+                percent(a.ci95[0]),
+                percent(a.ci95[1]),
+                nines(a.mean)
+            );
+            let d = &s.downtime_hours_per_year;
+            let _ = writeln!(
+                out,
+                "  downtime per year     mean {} [{}, {}]",
+                format_hours(d.mean),
+                format_hours(d.ci95[0]),
+                format_hours(d.ci95[1])
+            );
+            let _ = writeln!(
+                out,
+                "                        p50 {}, p90 {}, p99 {}, max {}",
+                format_hours(d.p50),
+                format_hours(d.p90),
+                format_hours(d.p99),
+                format_hours(d.max)
+            );
+            let _ = writeln!(
+                out,
+                "  outages per year      {:.4} [{:.4}, {:.4}]",
+                s.outages_per_year.mean, s.outages_per_year.ci95[0], s.outages_per_year.ci95[1]
+            );
+            for sla in &s.slas {
+                let _ = writeln!(
+                    out,
+                    "  SLA {:?}: {} % per {} ({} windows per trial)",
+                    sla.name, sla.target_percent, sla.window, sla.windows_per_trial
+                );
+                let b = &sla.breach_probability;
+                let _ = writeln!(
+                    out,
+                    "    P(a {} breaches)  {}  [{}, {}]",
+                    sla.window,
+                    percent(b.mean),
+                    percent(b.ci95[0]),
+                    percent(b.ci95[1])
+                );
+                let w = &sla.breached_windows_per_year;
+                let _ = writeln!(
+                    out,
+                    "    breached windows per year  {:.4} [{:.4}, {:.4}]",
+                    w.mean, w.ci95[0], w.ci95[1]
+                );
+            }
+        }
+        out
+    }
+}
+
+/// A fraction as a percentage with enough digits to show its nines.
+fn percent(x: f64) -> String {
+    format!("{:.5} %", x * 100.0)
+}
+
+/// "≈ 4.5 nines": -log10(1 - availability).
+fn nines(availability: f64) -> String {
+    if availability >= 1.0 {
+        "(no downtime seen)".to_string()
+    } else {
+        format!("≈ {:.2} nines", -(1.0 - availability).log10())
+    }
+}
+
+/// Hours as "4 h 22 m 48 s", "21 m 36 s", "0 s"; days appear above 48 hours.
+pub fn format_hours(hours: f64) -> String {
+    if !hours.is_finite() {
+        return format!("{hours} h");
+    }
+    // Round to milliseconds first so that 4.38 h prints as 4 h 22 m 48 s.
+    let total_ms = (hours * 3_600_000.0).round() as u64;
+    let (days, rest) = (total_ms / 86_400_000, total_ms % 86_400_000);
+    let (h, rest) = (rest / 3_600_000, rest % 3_600_000);
+    let (m, ms) = (rest / 60_000, rest % 60_000);
+    let mut parts = Vec::new();
+    let days_shown = hours > 48.0;
+    let h = if days_shown {
+        parts.push(format!("{days} d"));
+        h
+    } else {
+        h + 24 * days
+    };
+    if h > 0 {
+        parts.push(format!("{h} h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m} m"));
+    }
+    if ms > 0 || parts.is_empty() {
+        let seconds = ms as f64 / 1000.0;
+        let text = format!("{seconds:.3}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        parts.push(format!("{text} s"));
+    }
+    parts.join(" ")
+}
+
+/// The downtime an uptime target allows in each common window, as printed by
+/// `nines budget`.
+pub fn budget_table(target_percent: f64) -> String {
+    let allowed = 1.0 - target_percent / 100.0;
+    let rows: [(&str, f64); 5] = [
+        ("28-day month", 28.0 * 24.0),
+        ("30-day month", 30.0 * 24.0),
+        ("31-day month", 31.0 * 24.0),
+        ("365/12-day month", 730.0),
+        ("365-day year", 8760.0),
+    ];
+    let mut out = format!("{target_percent} % uptime allows this much downtime:\n");
+    for (window, hours) in rows {
+        let _ = writeln!(out, "  {window:<18} {}", format_hours(hours * allowed));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_budgets() {
+        // 99.95 % of a 365-day year: 8760 h × 0.0005 = 4.38 h = 4 h 22 m 48 s.
+        assert_eq!(format_hours(8760.0 * 0.0005), "4 h 22 m 48 s");
+        // 99.9 % of a 30-day month: 720 h × 0.001 = 0.72 h = 43 m 12 s.
+        assert_eq!(format_hours(720.0 * 0.001), "43 m 12 s");
+        // 99.99 % of a 30-day month: 0.072 h = 4 m 19.2 s.
+        assert_eq!(format_hours(720.0 * 0.0001), "4 m 19.2 s");
+        assert_eq!(format_hours(0.0), "0 s");
+        assert_eq!(format_hours(72.5), "3 d 0 h 30 m".replace(" 0 h", ""));
+    }
+
+    #[test]
+    fn budget_rows() {
+        let table = budget_table(99.95);
+        // 28-day month: 672 h × 0.0005 = 0.336 h = 20 m 9.6 s.
+        assert!(table.contains("28-day month       20 m 9.6 s"), "{table}");
+        assert!(
+            table.contains("365-day year       4 h 22 m 48 s"),
+            "{table}"
+        );
+        // 365/12-day month: 730 h × 0.0005 = 0.365 h = 21 m 54 s.
+        assert!(table.contains("365/12-day month   21 m 54 s"), "{table}");
+    }
+}

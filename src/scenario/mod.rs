@@ -1,0 +1,95 @@
+//! Reading scenario files: parse (serde), check every field, and lower into a
+//! [`World`]. Errors name the JSON path of the bad field and the reason.
+
+mod lower;
+pub mod raw;
+pub mod units;
+
+use crate::world::World;
+use std::fmt;
+use std::path::Path;
+
+/// Limits that keep a scenario from exhausting memory.
+pub const MAX_COMPONENTS: u64 = 20_000_000;
+pub const MAX_REPLICA_LINKS: u64 = 50_000_000;
+
+/// What is wrong with a scenario, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// JSON path of the offending field, e.g. `failure_domains[1].outage.lognormal.sigma`;
+    /// empty for the document as a whole.
+    pub path: String,
+    pub reason: String,
+}
+
+impl ScenarioError {
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        ScenarioError {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.reason)
+        } else {
+            write!(f, "`{}`: {}", self.path, self.reason)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Parses scenario JSON text into its raw form.
+pub fn parse(text: &str) -> Result<raw::Scenario, ScenarioError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let scenario: raw::Scenario =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            let path = if path == "." { String::new() } else { path };
+            ScenarioError::new(path, inner.to_string())
+        })?;
+    deserializer
+        .end()
+        .map_err(|e| ScenarioError::new("", e.to_string()))?;
+    Ok(scenario)
+}
+
+/// Parses, checks and lowers scenario JSON text.
+pub fn from_str(text: &str) -> Result<World, ScenarioError> {
+    lower::lower(&parse(text)?)
+}
+
+/// Error reading a scenario file: the file itself, or its content.
+#[derive(Debug)]
+pub enum LoadError {
+    Io(std::io::Error),
+    Invalid(ScenarioError),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Io(e) => write!(f, "{e}"),
+            LoadError::Invalid(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Reads, parses, checks and lowers a scenario file.
+pub fn load(path: &Path) -> Result<World, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(LoadError::Io)?;
+    from_str(&text).map_err(LoadError::Invalid)
+}
+
+/// The JSON Schema of scenario files.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(raw::Scenario);
+    serde_json::to_value(&schema).expect("a schema is always valid JSON")
+}

@@ -1,0 +1,239 @@
+//! The scenario file as written: serde types that mirror the JSON, nothing more.
+//! Every field is checked and lowered into the [`World`](crate::world::World) by
+//! [`lower`](super::lower). The JSON Schema printed by `nines schema` is derived from
+//! these types, so the schema and the parser cannot disagree.
+
+use super::units::{DurationText, PercentText};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A scenario: the infrastructure, its failure domains, the services on it and their SLAs.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name shown in reports and in the JSON output.
+    pub name: String,
+    /// Free text: what the scenario models and where its numbers come from.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Simulated time per trial (default "1 year"). SLA windows that do not fit
+    /// entirely inside the horizon are not counted.
+    #[serde(default)]
+    pub horizon: Option<DurationText>,
+    /// Default number of Monte Carlo trials (default 10,000); `--trials` overrides it.
+    #[serde(default)]
+    pub trials: Option<u64>,
+    /// Default seed (default 1); `--seed` overrides it. Replica placement is drawn
+    /// from this seed, so it is part of the design, not of the run.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// How each trial starts (default "steady_state").
+    #[serde(default)]
+    pub initial_state: Option<InitialStateSpec>,
+    /// Failure domains: power grids, flood plains, bandwidth providers, custom kinds.
+    #[serde(default)]
+    pub failure_domains: Vec<DomainSpec>,
+    pub datacenters: Vec<DatacenterSpec>,
+    /// Failure and repair laws for each kind of component inside a data centre. A kind
+    /// that is not listed never fails.
+    #[serde(default)]
+    pub components: ComponentsSpec,
+    #[serde(default)]
+    pub services: Vec<ServiceSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InitialStateSpec {
+    /// Every component starts in its long-run state, as if the system had been
+    /// running for ever: the right choice for "a typical year".
+    SteadyState,
+    /// Every component starts up and as new: "the first year after commissioning".
+    AllNew,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DomainSpec {
+    pub id: String,
+    pub kind: DomainKindSpec,
+    /// A name for a custom kind, e.g. "seismic_zone".
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Time from the end of one outage to the start of the next.
+    pub between_events: LawSpec,
+    /// How long an outage lasts.
+    pub outage: LawSpec,
+    /// Whether an outage only interrupts what sits in the domain (default) or also
+    /// destroys it (a flood).
+    #[serde(default)]
+    pub effect: Option<EffectSpec>,
+    /// Probability in [0, 1) that a data centre on this domain rides through an outage
+    /// (e.g. on its generators); each site decides independently at each outage.
+    #[serde(default)]
+    pub ride_through: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainKindSpec {
+    PowerGrid,
+    FloodPlain,
+    BandwidthProvider,
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectSpec {
+    Interrupt,
+    Destroy,
+}
+
+/// A probability law for a duration, tagged by its family.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LawSpec {
+    Exponential {
+        mean: DurationText,
+    },
+    Weibull {
+        shape: f64,
+        scale: DurationText,
+    },
+    /// ln X is normal with mean ln(median) and standard deviation sigma.
+    Lognormal {
+        median: DurationText,
+        sigma: f64,
+    },
+    Gamma {
+        shape: f64,
+        scale: DurationText,
+    },
+    Deterministic {
+        value: DurationText,
+    },
+    /// Observed durations, drawn uniformly with replacement.
+    Empirical {
+        observations: Vec<DurationText>,
+    },
+}
+
+/// A component kind's time to failure and time to repair.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailRepairSpec {
+    pub fail: LawSpec,
+    pub repair: LawSpec,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentsSpec {
+    /// The data centre's own facility (cooling, fire, internal power distribution).
+    #[serde(default)]
+    pub facility: Option<FailRepairSpec>,
+    #[serde(default)]
+    pub rack: Option<FailRepairSpec>,
+    #[serde(default)]
+    pub host: Option<FailRepairSpec>,
+    #[serde(default)]
+    pub disk: Option<FailRepairSpec>,
+    /// Compute instances (software and virtualisation failures, on top of their host's).
+    #[serde(default)]
+    pub instance: Option<FailRepairSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatacenterSpec {
+    pub id: String,
+    /// Region (a label; data centres of a region are its availability zones).
+    pub region: String,
+    /// Failure domains the site needs all of: power grids, flood plains, custom kinds.
+    #[serde(default)]
+    pub on: Vec<String>,
+    /// Bandwidth providers: the site is reachable while any one of them is up.
+    #[serde(default)]
+    pub providers: Vec<String>,
+    /// Facility laws for this site, overriding `components.facility`.
+    #[serde(default)]
+    pub facility: Option<FailRepairSpec>,
+    #[serde(default)]
+    pub racks: u32,
+    #[serde(default)]
+    pub hosts_per_rack: u32,
+    #[serde(default)]
+    pub disks_per_host: u32,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    pub name: String,
+    /// Give exactly one of `storage` and `compute`.
+    #[serde(default)]
+    pub storage: Option<StorageSpec>,
+    #[serde(default)]
+    pub compute: Option<ComputeSpec>,
+    #[serde(default)]
+    pub slas: Vec<SlaSpec>,
+}
+
+/// Replicated object storage: the service is up while every object group has at
+/// least one reachable replica.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSpec {
+    pub object_groups: u32,
+    /// Replicas per object group; must equal the sum of the placement's counts.
+    pub replicas: u32,
+    pub placement: PlacementSpec,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementSpec {
+    /// Replicas of each object group in each data centre, on distinct racks where the
+    /// site has enough of them, otherwise on distinct disks.
+    pub per_datacenter: BTreeMap<String, u32>,
+}
+
+/// Compute instances: the service is up while at least `min_up` instances are up.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeSpec {
+    /// Instances in each data centre, spread over its racks and hosts.
+    pub instances: BTreeMap<String, u32>,
+    pub min_up: u32,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSpec {
+    pub name: String,
+    /// The committed uptime, e.g. "99.9%". A window whose uptime is below it breaches.
+    pub target: PercentText,
+    pub window: WindowSpec,
+    /// How uptime is measured (default "downtime": the fraction of the window the
+    /// service is down).
+    #[serde(default)]
+    pub measure: Option<MeasureSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowSpec {
+    /// Calendar months of a 365-day year (31, 28, 31, 30, ... days).
+    Month,
+    /// A 365-day year.
+    Year,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureSpec {
+    /// Uptime = 1 - (time the service is down) / (window length).
+    Downtime,
+}

@@ -1,0 +1,11 @@
+//! The integration tests: one binary, one module per theme.
+//!
+//! Statistical tests are seeded, so each either always passes or always fails; their
+//! tolerances are four standard errors (a two-sided 99.994 % band), so that a change of
+//! seed or of draw order does not turn a correct simulator red.
+
+mod analytic;
+mod cli;
+mod common;
+mod determinism;
+mod sla_windows;
