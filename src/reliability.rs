@@ -87,25 +87,32 @@ pub enum InitialState {
 
 const NO_PROCESS: u32 = u32::MAX;
 
+/// What the event loop needs to know of a node, packed so that one event touches one
+/// or two cache lines.
+#[derive(Debug, Clone, Copy)]
+struct NodeInfo {
+    /// Index into `Structure::processes`, or `NO_PROCESS`.
+    process: u32,
+    input_count: u32,
+    required_up: u32,
+    /// The edges out of node `i` are `nodes[i].first_edge..nodes[i + 1].first_edge`.
+    first_edge: u32,
+}
+
 /// The immutable graph shared by all trials. Build it with [`StructureBuilder`].
 #[derive(Debug, Clone)]
 pub struct Structure {
     processes: Vec<Process>,
-    /// Per node: index into `processes`, or `NO_PROCESS`.
-    process_of: Vec<u32>,
-    /// Per node: how many inputs it has, and how many must be up.
-    input_count: Vec<u32>,
-    required_up: Vec<u32>,
-    /// Dependents in compressed rows: the edges out of node `i` are
-    /// `dependents_start[i]..dependents_start[i + 1]`.
-    dependents_start: Vec<u32>,
+    /// One entry per node, plus a sentinel whose `first_edge` ends the last node's edges.
+    nodes: Vec<NodeInfo>,
+    /// Per edge, in compressed rows by input: the dependent, and its ride-through.
     dependent: Vec<u32>,
     ride_through: Vec<f64>,
 }
 
 impl Structure {
     pub fn node_count(&self) -> usize {
-        self.process_of.len()
+        self.nodes.len() - 1
     }
 
     pub fn edge_count(&self) -> usize {
@@ -113,7 +120,7 @@ impl Structure {
     }
 
     pub fn process(&self, node: NodeId) -> Option<&Process> {
-        match self.process_of[node.index()] {
+        match self.nodes[node.index()].process {
             NO_PROCESS => None,
             index => Some(&self.processes[index as usize]),
         }
@@ -121,7 +128,12 @@ impl Structure {
 
     /// Nodes that have a process of their own.
     pub fn process_count(&self) -> usize {
-        self.process_of.iter().filter(|&&p| p != NO_PROCESS).count()
+        self.processes.len()
+    }
+
+    #[inline]
+    fn edges_of(&self, node: usize) -> std::ops::Range<usize> {
+        self.nodes[node].first_edge as usize..self.nodes[node + 1].first_edge as usize
     }
 }
 
@@ -206,12 +218,17 @@ impl StructureBuilder {
             ride_through[slot] = rt;
             fill[from as usize] += 1;
         }
+        let nodes = (0..=nodes)
+            .map(|i| NodeInfo {
+                process: self.process_of.get(i).copied().unwrap_or(NO_PROCESS),
+                input_count: self.input_count.get(i).copied().unwrap_or(0),
+                required_up: self.required_up.get(i).copied().unwrap_or(0),
+                first_edge: dependents_start[i],
+            })
+            .collect();
         Structure {
             processes: self.processes,
-            process_of: self.process_of,
-            input_count: self.input_count,
-            required_up: self.required_up,
-            dependents_start,
+            nodes,
             dependent,
             ride_through,
         }
@@ -232,17 +249,25 @@ impl Observer for () {
 
 const UNWATCHED: u32 = u32::MAX;
 
+/// One node's state in a trial.
+#[derive(Debug, Clone, Copy)]
+struct NodeState {
+    /// Inputs whose outage reached this node.
+    inputs_down: u32,
+    /// Index under which the observer knows this node, or `UNWATCHED`.
+    watch: u32,
+    own_up: bool,
+    effective_up: bool,
+}
+
 /// The mutable state of one trial: which nodes are up, and the random streams that
 /// drive them. Reusable across trials through [`Dynamics::start`].
 #[derive(Debug)]
 pub struct Dynamics<'s, O> {
     structure: &'s Structure,
-    own_up: Vec<bool>,
-    effective_up: Vec<bool>,
-    inputs_down: Vec<u32>,
+    state: Vec<NodeState>,
     /// Per edge: whether the input's current outage reached the dependent.
     edge_down: Vec<bool>,
-    watch_of: Vec<u32>,
     worklist: Vec<u32>,
     lifetimes: SimRng,
     ride_through: SimRng,
@@ -253,19 +278,23 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     /// State for `structure`, reporting the nodes in `watched` (watch index = position
     /// in the slice) to `observer`.
     pub fn new(structure: &'s Structure, watched: &[NodeId], observer: O) -> Self {
-        let nodes = structure.node_count();
-        let mut watch_of = vec![UNWATCHED; nodes];
+        let mut state = vec![
+            NodeState {
+                inputs_down: 0,
+                watch: UNWATCHED,
+                own_up: true,
+                effective_up: true,
+            };
+            structure.node_count()
+        ];
         for (w, node) in watched.iter().enumerate() {
-            watch_of[node.index()] = w as u32;
+            state[node.index()].watch = w as u32;
         }
         let unseeded = crate::streams::stream(0, 0, crate::streams::Purpose::Lifetimes);
         Dynamics {
             structure,
-            own_up: vec![true; nodes],
-            effective_up: vec![true; nodes],
-            inputs_down: vec![0; nodes],
+            state,
             edge_down: vec![false; structure.edge_count()],
-            watch_of,
             worklist: Vec::new(),
             lifetimes: unseeded.clone(),
             ride_through: unseeded,
@@ -274,7 +303,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     }
 
     pub fn is_up(&self, node: NodeId) -> bool {
-        self.effective_up[node.index()]
+        self.state[node.index()].effective_up
     }
 
     /// Starts a trial: draws every process's initial state, schedules its first
@@ -290,11 +319,13 @@ impl<'s, O: Observer> Dynamics<'s, O> {
         self.lifetimes = lifetimes;
         self.ride_through = ride_through;
         let s = self.structure;
-        self.inputs_down.fill(0);
+        for state in &mut self.state {
+            state.inputs_down = 0;
+        }
         self.edge_down.fill(false);
         // Nodes are numbered so that inputs come first: one pass settles everything.
         for node in 0..s.node_count() {
-            let own_up = match s.process_of[node] {
+            let own_up = match s.nodes[node].process {
                 NO_PROCESS => true,
                 p => {
                     let process = &s.processes[p as usize];
@@ -310,30 +341,25 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                     up
                 }
             };
-            self.own_up[node] = own_up;
+            self.state[node].own_up = own_up;
             let up = own_up && self.requirement_holds(node);
-            self.effective_up[node] = up;
+            self.state[node].effective_up = up;
             if !up {
-                for edge in self.edges_of(node) {
+                for edge in s.edges_of(node) {
                     self.take_down(edge);
                 }
             }
-            if self.watch_of[node] != UNWATCHED {
-                self.observer.on_change(self.watch_of[node], 0.0, up);
+            let watch = self.state[node].watch;
+            if watch != UNWATCHED {
+                self.observer.on_change(watch, 0.0, up);
             }
         }
     }
 
     #[inline]
     fn requirement_holds(&self, node: usize) -> bool {
-        let s = self.structure;
-        s.input_count[node] - self.inputs_down[node] >= s.required_up[node]
-    }
-
-    #[inline]
-    fn edges_of(&self, node: usize) -> std::ops::Range<usize> {
-        let s = self.structure;
-        s.dependents_start[node] as usize..s.dependents_start[node + 1] as usize
+        let info = &self.structure.nodes[node];
+        info.input_count - self.state[node].inputs_down >= info.required_up
     }
 
     /// The input of `edge` went down: the dependent loses it unless it rides through.
@@ -344,27 +370,27 @@ impl<'s, O: Observer> Dynamics<'s, O> {
             return;
         }
         self.edge_down[edge] = true;
-        self.inputs_down[self.structure.dependent[edge] as usize] += 1;
+        self.state[self.structure.dependent[edge] as usize].inputs_down += 1;
     }
 
     /// Recomputes `node`'s effective state; if it changed, records it, tells the
     /// observer and propagates to dependents.
     fn settle(&mut self, node: usize, now: Time) {
-        if !self.update(node, now) {
+        if !self.update(node, now) || self.structure.edges_of(node).is_empty() {
             return;
         }
         self.worklist.push(node as u32);
         while let Some(changed) = self.worklist.pop() {
             let changed = changed as usize;
-            let up = self.effective_up[changed];
-            for edge in self.edges_of(changed) {
+            let up = self.state[changed].effective_up;
+            for edge in self.structure.edges_of(changed) {
                 let dependent = self.structure.dependent[edge] as usize;
                 if up {
                     if !self.edge_down[edge] {
                         continue;
                     }
                     self.edge_down[edge] = false;
-                    self.inputs_down[dependent] -= 1;
+                    self.state[dependent].inputs_down -= 1;
                 } else {
                     self.take_down(edge);
                     if !self.edge_down[edge] {
@@ -381,12 +407,12 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     /// Returns whether `node`'s effective state changed.
     #[inline]
     fn update(&mut self, node: usize, now: Time) -> bool {
-        let up = self.own_up[node] && self.requirement_holds(node);
-        if up == self.effective_up[node] {
+        let up = self.state[node].own_up && self.requirement_holds(node);
+        if up == self.state[node].effective_up {
             return false;
         }
-        self.effective_up[node] = up;
-        let watch = self.watch_of[node];
+        self.state[node].effective_up = up;
+        let watch = self.state[node].watch;
         if watch != UNWATCHED {
             self.observer.on_change(watch, now, up);
         }
@@ -401,9 +427,9 @@ impl<O: Observer> Model for Dynamics<'_, O> {
     #[inline]
     fn handle(&mut self, node: NodeId, scheduler: &mut Scheduler<NodeId>) {
         let i = node.index();
-        let process = &self.structure.processes[self.structure.process_of[i] as usize];
-        let up = !self.own_up[i];
-        self.own_up[i] = up;
+        let process = &self.structure.processes[self.structure.nodes[i].process as usize];
+        let up = !self.state[i].own_up;
+        self.state[i].own_up = up;
         let law = if up { &process.up } else { &process.down };
         scheduler.schedule_in(law.sample(&mut self.lifetimes), node);
         self.settle(i, scheduler.now());

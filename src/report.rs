@@ -176,12 +176,13 @@ impl Report {
             let _ = writeln!(out);
             let _ = writeln!(out, "{} ({})", s.name, s.kind);
             let a = &s.availability;
+            let digits = decimals_for(a.ci95[1].max(a.mean));
             let _ = writeln!(
                 out,
                 "  availability          {}  [{}, {}]  {}",
-                percent(a.mean),
-                percent(a.ci95[0]),
-                percent(a.ci95[1]),
+                percent_with(a.mean, digits),
+                percent_with(a.ci95[0], digits),
+                percent_with(a.ci95[1], digits),
                 nines(a.mean)
             );
             let d = &s.downtime_hours_per_year;
@@ -214,11 +215,11 @@ impl Report {
                 let b = &sla.breach_probability;
                 let _ = writeln!(
                     out,
-                    "    P(a {} breaches)  {}  [{}, {}]",
+                    "    P(a {} breaches)  {:.4} %  [{:.4} %, {:.4} %]",
                     sla.window,
-                    percent(b.mean),
-                    percent(b.ci95[0]),
-                    percent(b.ci95[1])
+                    b.mean * 100.0,
+                    b.ci95[0] * 100.0,
+                    b.ci95[1] * 100.0
                 );
                 let w = &sla.breached_windows_per_year;
                 let _ = writeln!(
@@ -232,9 +233,18 @@ impl Report {
     }
 }
 
-/// A fraction as a percentage with enough digits to show its nines.
-fn percent(x: f64) -> String {
-    format!("{:.5} %", x * 100.0)
+/// Decimals that show a probability's leading nines and two more digits.
+fn decimals_for(availability: f64) -> usize {
+    let u = 1.0 - availability;
+    if u <= 0.0 || !u.is_finite() {
+        return 3;
+    }
+    let leading_nines = (-u.log10()).floor().max(0.0) as usize;
+    (leading_nines + 1).clamp(3, 13)
+}
+
+fn percent_with(x: f64, decimals: usize) -> String {
+    format!("{:.*} %", decimals, x * 100.0)
 }
 
 /// "≈ 4.5 nines": -log10(1 - availability).
@@ -311,6 +321,16 @@ mod tests {
         assert_eq!(format_hours(720.0 * 0.0001), "4 m 19.2 s");
         assert_eq!(format_hours(0.0), "0 s");
         assert_eq!(format_hours(72.5), "3 d 0 h 30 m".replace(" 0 h", ""));
+    }
+
+    #[test]
+    fn availability_shows_its_nines() {
+        // 1 - 9.95e-4: three leading nines, shown with 4 decimals of a percent.
+        assert_eq!(percent_with(0.999005, decimals_for(0.999005)), "99.9005 %");
+        // 1 - 1.1e-9: eight leading nines, 9 decimals.
+        let a = 1.0 - 1.1e-9;
+        assert_eq!(percent_with(a, decimals_for(a)), "99.999999890 %");
+        assert_eq!(nines(0.999), "≈ 3.00 nines");
     }
 
     #[test]

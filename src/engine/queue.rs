@@ -29,6 +29,22 @@ impl<E> Entry<E> {
 }
 
 const MIN_BUCKETS: usize = 16;
+
+/// Sorts a bucket so that the earliest event is last. Buckets hold a handful of events,
+/// where insertion sort beats a general sort.
+fn sort_descending<E>(bucket: &mut [Entry<E>]) {
+    if bucket.len() > 16 {
+        bucket.sort_unstable_by(|a, b| b.time.total_cmp(&a.time).then(b.seq.cmp(&a.seq)));
+        return;
+    }
+    for i in 1..bucket.len() {
+        let mut j = i;
+        while j > 0 && bucket[j].after(bucket[j - 1].time, bucket[j - 1].seq) {
+            bucket.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+}
 const MAX_BUCKETS: usize = 1 << 21;
 
 #[derive(Debug)]
@@ -93,7 +109,7 @@ impl<E> CalendarQueue<E> {
     /// Inserts an event; `time` must lie in `[now, horizon)`.
     #[inline]
     pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64) {
-        if self.len >= 2 * self.buckets.len() && self.buckets.len() < MAX_BUCKETS {
+        if self.len >= 4 * self.buckets.len() && self.buckets.len() < MAX_BUCKETS {
             self.grow(now);
         }
         let index = self.bucket_of(time);
@@ -119,11 +135,7 @@ impl<E> CalendarQueue<E> {
             let bucket = &mut self.buckets[self.current];
             if !bucket.is_empty() {
                 if !self.current_sorted {
-                    if bucket.len() > 1 {
-                        bucket.sort_unstable_by(|a, b| {
-                            b.time.total_cmp(&a.time).then(b.seq.cmp(&a.seq))
-                        });
-                    }
+                    sort_descending(bucket);
                     self.current_sorted = true;
                 }
                 self.len -= 1;
