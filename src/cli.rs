@@ -231,11 +231,14 @@ pub fn describe(world: &World) -> String {
     let _ = writeln!(out, "{}: valid", world.name);
     let _ = writeln!(
         out,
-        "horizon {}, {} trials by default, seed {}, start {:?}",
+        "horizon {}, {} trials by default, seed {}, trials start {}",
         crate::report::format_hours(world.horizon),
         world.default_trials,
         world.default_seed,
-        world.initial_state
+        match world.initial_state {
+            crate::reliability::InitialState::SteadyState => "in steady state",
+            crate::reliability::InitialState::AllNew => "with everything new",
+        }
     );
     let _ = writeln!(out, "failure domains ({}):", world.domains.len());
     for d in &world.domains {
@@ -284,6 +287,14 @@ pub fn describe(world: &World) -> String {
                 ))
         );
     }
+    // "2 in us-east, 2 in us-west"
+    let spread = |counts: &[(usize, u32)]| {
+        counts
+            .iter()
+            .map(|&(dc, n)| format!("{n} in {}", world.datacenters[dc].id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let _ = writeln!(out, "services ({}):", world.services.len());
     for s in &world.services {
         let what = match &s.kind {
@@ -293,20 +304,12 @@ pub fn describe(world: &World) -> String {
                 per_datacenter,
             } => format!(
                 "storage, {object_groups} object groups × {replicas} replicas ({})",
-                per_datacenter
-                    .iter()
-                    .map(|&(dc, n)| format!("{n} in {}", world.datacenters[dc].id))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                spread(per_datacenter)
             ),
             ServiceKind::Compute { instances, min_up } => format!(
                 "compute, {} instances ({}), up while {min_up} are up",
                 instances.iter().map(|&(_, n)| n).sum::<u32>(),
-                instances
-                    .iter()
-                    .map(|&(dc, n)| format!("{n} in {}", world.datacenters[dc].id))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                spread(instances)
             ),
         };
         let _ = writeln!(out, "  {:<16} {what}", s.name);

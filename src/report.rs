@@ -176,7 +176,7 @@ impl Report {
             let _ = writeln!(out);
             let _ = writeln!(out, "{} ({})", s.name, s.kind);
             let a = &s.availability;
-            let digits = decimals_for(a.ci95[1].max(a.mean));
+            let digits = decimals_for(a.mean);
             let _ = writeln!(
                 out,
                 "  availability          {}  [{}, {}]  {}",
@@ -189,17 +189,17 @@ impl Report {
             let _ = writeln!(
                 out,
                 "  downtime per year     mean {} [{}, {}]",
-                format_hours(d.mean),
-                format_hours(d.ci95[0]),
-                format_hours(d.ci95[1])
+                format_rounded(d.mean),
+                format_rounded(d.ci95[0]),
+                format_rounded(d.ci95[1])
             );
             let _ = writeln!(
                 out,
                 "                        p50 {}, p90 {}, p99 {}, max {}",
-                format_hours(d.p50),
-                format_hours(d.p90),
-                format_hours(d.p99),
-                format_hours(d.max)
+                format_rounded(d.p50),
+                format_rounded(d.p90),
+                format_rounded(d.p99),
+                format_rounded(d.max)
             );
             let _ = writeln!(
                 out,
@@ -209,8 +209,11 @@ impl Report {
             for sla in &s.slas {
                 let _ = writeln!(
                     out,
-                    "  SLA {:?}: {} % per {} ({} windows per trial)",
-                    sla.name, sla.target_percent, sla.window, sla.windows_per_trial
+                    "  SLA {:?}: {} % per {} ({} per trial)",
+                    sla.name,
+                    sla.target_percent,
+                    sla.window,
+                    plural(sla.windows_per_trial, "window")
                 );
                 let b = &sla.breach_probability;
                 let _ = writeln!(
@@ -230,6 +233,14 @@ impl Report {
             }
         }
         out
+    }
+}
+
+fn plural(count: u64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }
 
@@ -256,7 +267,17 @@ fn nines(availability: f64) -> String {
     }
 }
 
-/// Hours as "4 h 22 m 48 s", "21 m 36 s", "0 s"; days appear above 48 hours.
+/// Hours for a report: to the second from a minute up, to the millisecond below.
+fn format_rounded(hours: f64) -> String {
+    if hours >= 1.0 / 60.0 && hours.is_finite() {
+        format_hours((hours * 3600.0).round() / 3600.0)
+    } else {
+        format_hours(hours)
+    }
+}
+
+/// Hours as "4 h 22 m 48 s", "21 m 36 s", "0 s", to the millisecond; days appear
+/// above 48 hours.
 pub fn format_hours(hours: f64) -> String {
     if !hours.is_finite() {
         return format!("{hours} h");
@@ -320,7 +341,10 @@ mod tests {
         // 99.99 % of a 30-day month: 0.072 h = 4 m 19.2 s.
         assert_eq!(format_hours(720.0 * 0.0001), "4 m 19.2 s");
         assert_eq!(format_hours(0.0), "0 s");
-        assert_eq!(format_hours(72.5), "3 d 0 h 30 m".replace(" 0 h", ""));
+        assert_eq!(format_hours(72.5), "3 d 30 m");
+        // Reports round to the second from a minute up.
+        assert_eq!(format_rounded(0.0990135), "5 m 56 s");
+        assert_eq!(format_rounded(0.00001), "0.036 s");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub fn simulate(world: &World, seed: u64, trials: u64) -> RunSummary {
 /// Asserts that `estimate` is within four standard errors of `exact`.
 pub fn assert_close(what: &str, estimate: f64, std_error: f64, exact: f64) {
     let z = (estimate - exact) / std_error;
+    eprintln!("{what}: estimate {estimate}, exact {exact}, z = {z:.2}");
     assert!(
         z.abs() < 4.0,
         "{what}: estimate {estimate} vs exact {exact}: {z:.2} standard errors off (se {std_error})"
