@@ -72,22 +72,44 @@ fn clamp01(x: f64) -> f64 {
     x.clamp(0.0, 1.0)
 }
 
-fn estimate(moments: &crate::stats::Moments) -> Estimate {
-    let (lo, hi) = moments.mean_ci(0.95);
+/// The mean of a non-negative per-trial count with its t-interval; when every trial
+/// counted zero, the interval is `[0, upper]` instead of a point.
+fn count_estimate(moments: &crate::stats::Moments, upper_if_none: f64) -> Estimate {
+    let (lo, hi) = if moments.max() <= 0.0 {
+        (0.0, upper_if_none)
+    } else {
+        moments.mean_ci(0.95)
+    };
     Estimate {
         mean: moments.mean(),
         ci95: [lo.max(0.0), hi],
     }
 }
 
+/// Upper 95 % bound on the probability of something never seen in `n` trials: the
+/// exact (Clopper–Pearson) bound 1 - 0.05^(1/n), about 3/n ("the rule of three").
+fn never_seen_bound(n: u64) -> f64 {
+    1.0 - 0.05f64.powf(1.0 / n.max(1) as f64)
+}
+
 fn service_report(
     world_service: &crate::world::Service,
     s: &ServiceSummary,
     trials: u64,
+    horizon: f64,
 ) -> ServiceReport {
-    let (lo, hi) = s.unavailability.mean_ci(0.95);
     let downtime = &s.downtime_per_year_moments;
-    let (dlo, dhi) = downtime.mean_ci(0.95);
+    let years = horizon / crate::scenario::units::HOURS_PER_YEAR;
+    let (mut lo, mut hi) = s.unavailability.mean_ci(0.95);
+    let (mut dlo, mut dhi) = downtime.mean_ci(0.95);
+    if s.unavailability.max() <= 0.0 {
+        // No trial saw any downtime: a t-interval would have zero width. Unavailability
+        // lies in [0, 1], so its mean is at most the probability that a trial sees any
+        // downtime, which is below the never-seen bound with 95 % confidence.
+        let bound = never_seen_bound(trials);
+        (lo, hi) = (0.0, bound);
+        (dlo, dhi) = (0.0, bound * crate::scenario::units::HOURS_PER_YEAR);
+    }
     ServiceReport {
         name: world_service.name.clone(),
         kind: world_service.kind.name(),
@@ -103,24 +125,33 @@ fn service_report(
             p99: s.downtime_per_year.quantile(0.99),
             max: s.downtime_per_year.max(),
         },
-        outages_per_year: estimate(&s.outages_per_year),
+        // None seen: a Poisson mean below -ln(0.05) = 2.996 events in all trials.
+        outages_per_year: count_estimate(
+            &s.outages_per_year,
+            -(0.05f64.ln()) / trials.max(1) as f64 / years,
+        ),
         slas: world_service
             .slas
             .iter()
             .zip(&s.slas)
             .map(|(sla, summary)| {
                 let (blo, bhi) = summary.breaches.ci(0.95);
+                let windows_per_trial = summary.breaches.units().checked_div(trials).unwrap_or(0);
                 SlaReport {
                     name: sla.name.clone(),
                     target_percent: sla.target_percent,
                     window: sla.window.name(),
                     measure: sla.measure.name(),
-                    windows_per_trial: summary.breaches.units().checked_div(trials).unwrap_or(0),
+                    windows_per_trial,
                     breach_probability: Estimate {
                         mean: summary.breaches.estimate(),
                         ci95: [blo, bhi],
                     },
-                    breached_windows_per_year: estimate(&summary.breached_per_year),
+                    // None seen: the breach probability's bound, times windows a year.
+                    breached_windows_per_year: count_estimate(
+                        &summary.breached_per_year,
+                        bhi * windows_per_trial as f64 / years,
+                    ),
                 }
             })
             .collect(),
@@ -143,7 +174,7 @@ impl Report {
                 .services
                 .iter()
                 .zip(&summary.services)
-                .map(|(service, s)| service_report(service, s, summary.trials))
+                .map(|(service, s)| service_report(service, s, summary.trials, world.horizon))
                 .collect(),
         }
     }
@@ -345,6 +376,14 @@ mod tests {
         // Reports round to the second from a minute up.
         assert_eq!(format_rounded(0.0990135), "5 m 56 s");
         assert_eq!(format_rounded(0.00001), "0.036 s");
+    }
+
+    #[test]
+    fn nothing_seen_still_has_an_interval() {
+        // 1 - 0.05^(1/10000) = 1 - exp(ln 0.05 / 10000) = 1 - exp(-2.9957e-4)
+        //   = 2.9953e-4: about 3 / n.
+        assert!((never_seen_bound(10_000) - 2.9953e-4).abs() < 1e-8);
+        assert!((never_seen_bound(1) - 0.95).abs() < 1e-12);
     }
 
     #[test]
