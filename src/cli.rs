@@ -2,7 +2,7 @@
 //! Every failure comes back as an [`Error`] whose kind decides the exit code in `main`.
 
 use crate::montecarlo;
-use crate::report::{Report, budget_table};
+use crate::report::{PrecisionReport, Report, budget_table};
 use crate::scenario::{self, LoadError, units::PercentText};
 use crate::summary::RunSummary;
 use crate::trial::TrialRunner;
@@ -43,8 +43,20 @@ pub enum Command {
 pub struct RunArgs {
     pub scenario: PathBuf,
     /// Number of trials (default: the scenario's `trials`, else 10,000).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "precision")]
     pub trials: Option<u64>,
+    /// Run until every headline estimate's 95 % interval is within this fraction of
+    /// its value (e.g. 0.05), deciding every 4,096 trials.
+    #[arg(long, value_name = "REL")]
+    pub precision: Option<f64>,
+    /// With --precision: the most trials to run.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10_000_000,
+        requires = "precision"
+    )]
+    pub max_trials: u64,
     /// Seed of the run (default: the scenario's `seed`, else 1).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -132,7 +144,17 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
 /// Simulates the scenario and reports; see [`RunArgs`].
 fn run(args: RunArgs) -> Result<(), Error> {
     let world = load(&args.scenario)?;
-    let trials = args.trials.unwrap_or(world.default_trials);
+    if let Some(rel) = args.precision
+        && !(rel.is_finite() && rel > 0.0 && rel < 1.0)
+    {
+        return Err(Error::Input(format!(
+            "--precision: must be a fraction between 0 and 1, got {rel}"
+        )));
+    }
+    let trials = match args.precision {
+        Some(_) => args.max_trials,
+        None => args.trials.unwrap_or(world.default_trials),
+    };
     if trials == 0 {
         return Err(Error::Input("--trials: must be at least 1".into()));
     }
@@ -166,11 +188,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
             trials,
             || RunSummary::new(&world),
             || TrialRunner::new(&world),
-            |runner, index, summary| summary.push(&runner.run(seed, index)),
-            |done| {
+            |runner, index, summary| summary.push(runner.run(seed, index)),
+            |done, summary| {
                 if let Some(bar) = &progress {
                     bar.set_position(done);
                 }
+                args.precision.is_some_and(|rel| summary.precise_to(rel))
             },
         )
     });
@@ -178,12 +201,17 @@ fn run(args: RunArgs) -> Result<(), Error> {
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    let report = Report::new(&world, seed, &summary);
+    let precision = args.precision.map(|relative| PrecisionReport {
+        relative,
+        converged: summary.precise_to(relative),
+    });
+    let report = Report::new(&world, seed, &summary, precision);
     if let Some(path) = &args.json {
         write_atomically(path, report.to_json().as_bytes())?;
     }
     if !args.quiet {
         print!("{}", report.to_table());
+        let trials = summary.trials;
         eprintln!(
             "{trials} trials in {elapsed:.2} s ({:.0} trials/s, {:.2} M events/s) on {} threads",
             trials as f64 / elapsed,
@@ -299,14 +327,18 @@ pub fn describe(world: &World) -> String {
     for s in &world.services {
         let what = match &s.kind {
             ServiceKind::Storage {
-                object_groups,
+                groups,
                 replicas,
                 per_datacenter,
+                ..
             } => format!(
-                "storage, {object_groups} object groups × {replicas} replicas ({})",
+                "storage, {} object groups × {replicas} replicas ({})",
+                groups.len(),
                 spread(per_datacenter)
             ),
-            ServiceKind::Compute { instances, min_up } => format!(
+            ServiceKind::Compute {
+                instances, min_up, ..
+            } => format!(
                 "compute, {} instances ({}), up while {min_up} are up",
                 instances.iter().map(|&(_, n)| n).sum::<u32>(),
                 spread(instances)
@@ -320,8 +352,17 @@ pub fn describe(world: &World) -> String {
                 sla.name,
                 sla.target_percent,
                 sla.window.name(),
-                sla.measure.name()
+                sla.measure.describe()
             );
+            if !sla.credits.tiers().is_empty() {
+                let tiers: Vec<String> = sla
+                    .credits
+                    .tiers()
+                    .iter()
+                    .map(|(below, credit)| format!("{credit} % below {below} %"))
+                    .collect();
+                let _ = writeln!(out, "      credits: {}", tiers.join(", "));
+            }
         }
     }
     let s = &world.structure;

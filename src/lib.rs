@@ -16,6 +16,7 @@ pub mod montecarlo;
 pub mod reliability;
 pub mod report;
 pub mod scenario;
+pub mod sla;
 pub mod stats;
 pub mod streams;
 pub mod summary;

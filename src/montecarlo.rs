@@ -6,14 +6,19 @@
 //! order. Each trial draws only from streams seeded by `(seed, trial index)`. The
 //! result is therefore the same, bit for bit, on any number of threads.
 //!
-//! Chunks are processed in batches, so that memory holds one batch of chunk summaries
-//! at a time, whatever the number of trials.
+//! Chunks are processed in batches of a fixed number of chunks, so that memory holds
+//! one batch of chunk summaries at a time, whatever the number of trials. A run that
+//! stops early (`--precision`) decides after each batch, on the summary merged so far:
+//! the decision, like the result, does not depend on the number of threads.
 
 use rayon::prelude::*;
 
 /// Trials per chunk. Part of the output's definition: changing it changes the order of
 /// floating-point merges, and so the last bits of some results.
 pub const CHUNK_TRIALS: u64 = 256;
+
+/// Chunks per batch: how often progress is reported and an early stop considered.
+pub const BATCH_CHUNKS: u64 = 16;
 
 /// A summary that can absorb the summary of the trials that follow it.
 pub trait Merge {
@@ -31,7 +36,8 @@ impl Merge for crate::summary::RunSummary {
 /// - `empty` makes an empty summary;
 /// - `workspace` makes per-thread scratch state (reused across that thread's trials);
 /// - `trial(workspace, index, summary)` runs one trial and adds it to `summary`;
-/// - `progress(done)` is called after each batch with the number of trials done.
+/// - `after_batch(done, summary)` is called after each batch with the number of trials
+///   done and their summary; returning `true` stops the run there.
 ///
 /// Runs on the current rayon pool: use `ThreadPool::install` to choose the threads.
 pub fn run<S, W>(
@@ -39,17 +45,16 @@ pub fn run<S, W>(
     empty: impl Fn() -> S + Sync,
     workspace: impl Fn() -> W + Sync,
     trial: impl Fn(&mut W, u64, &mut S) + Sync,
-    mut progress: impl FnMut(u64),
+    mut after_batch: impl FnMut(u64, &S) -> bool,
 ) -> S
 where
     S: Merge + Send,
 {
     let chunks = trials.div_ceil(CHUNK_TRIALS);
-    let batch = 4 * rayon::current_num_threads() as u64;
     let mut total = empty();
     let mut next = 0;
     while next < chunks {
-        let end = (next + batch).min(chunks);
+        let end = (next + BATCH_CHUNKS).min(chunks);
         let summaries: Vec<S> = (next..end)
             .into_par_iter()
             .map_init(&workspace, |ws, chunk| {
@@ -66,7 +71,9 @@ where
             total.merge(summary);
         }
         next = end;
-        progress((end * CHUNK_TRIALS).min(trials));
+        if after_batch((end * CHUNK_TRIALS).min(trials), &total) {
+            break;
+        }
     }
     total
 }
@@ -99,9 +106,23 @@ mod tests {
                     s.0 += 1.0 / (i as f64 + 1.0);
                     s.1 += 1;
                 },
-                |_| {},
+                |_, _| false,
             )
         })
+    }
+
+    #[test]
+    fn a_run_stops_after_the_batch_that_asks() {
+        // Stop once 5,000 trials are done: batches hold 16 × 256 = 4,096 trials, so the
+        // run stops after the second batch, at 8,192 trials.
+        let summary = run(
+            100_000,
+            Sum::default,
+            || (),
+            |_, _, s| s.1 += 1,
+            |done, _| done >= 5_000,
+        );
+        assert_eq!(summary.1, 8_192);
     }
 
     #[test]

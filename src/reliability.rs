@@ -235,15 +235,18 @@ impl StructureBuilder {
     }
 }
 
-/// Told whenever a watched node changes its effective state.
+/// Told the initial state of each watched node, then whenever one changes.
 pub trait Observer {
-    /// Node `node`, watched under index `watch`, became effectively up or down at `time`.
-    /// At time 0 it is told the initial state of each watched node.
+    /// At the start of a trial (time 0), node watched under index `watch` is up or down.
+    fn on_start(&mut self, watch: u32, up: bool);
+    /// Node watched under index `watch` became effectively up or down at `time`. Calls
+    /// for one node alternate: down, up, down, ... after its `on_start`.
     fn on_change(&mut self, watch: u32, time: Time, up: bool);
 }
 
 /// Watches nothing.
 impl Observer for () {
+    fn on_start(&mut self, _: u32, _: bool) {}
     fn on_change(&mut self, _: u32, _: Time, _: bool) {}
 }
 
@@ -351,7 +354,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
             }
             let watch = self.state[node].watch;
             if watch != UNWATCHED {
-                self.observer.on_change(watch, 0.0, up);
+                self.observer.on_start(watch, up);
             }
         }
     }
@@ -446,6 +449,9 @@ mod tests {
     #[derive(Default)]
     struct Log(Vec<(u32, Time, bool)>);
     impl Observer for Log {
+        fn on_start(&mut self, watch: u32, up: bool) {
+            self.0.push((watch, 0.0, up));
+        }
         fn on_change(&mut self, watch: u32, time: Time, up: bool) {
             self.0.push((watch, time, up));
         }

@@ -3,8 +3,12 @@
 //! The JSON holds no wall-clock values, so the same scenario and seed give the same
 //! bytes on any machine and any number of threads.
 
-use crate::summary::{RunSummary, ServiceSummary};
-use crate::world::World;
+use crate::scenario::units::HOURS_PER_YEAR;
+use crate::sla::Sla;
+use crate::summary::{
+    LEVEL, RunSummary, ServiceSummary, SlaSummary, UPTIME_BANDS, mean_ci, never_seen_bound,
+};
+use crate::world::{Service, World};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -22,7 +26,17 @@ pub struct Report {
     /// Events processed over all trials.
     pub events: u64,
     pub events_per_trial: f64,
+    /// With `--precision`: the relative half-width asked for, and whether every
+    /// headline estimate reached it before the trial limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionReport>,
     pub services: Vec<ServiceReport>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PrecisionReport {
+    pub relative: f64,
+    pub converged: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -30,6 +44,30 @@ pub struct Estimate {
     pub mean: f64,
     /// 95 % confidence interval.
     pub ci95: [f64; 2],
+}
+
+impl Estimate {
+    fn new(mean: f64, (lo, hi): (f64, f64)) -> Estimate {
+        Estimate {
+            mean,
+            ci95: [lo, hi],
+        }
+    }
+
+    fn scaled(&self, factor: f64) -> Estimate {
+        Estimate {
+            mean: self.mean * factor,
+            ci95: [self.ci95[0] * factor, self.ci95[1] * factor],
+        }
+    }
+}
+
+/// -log10 of unavailability; an upper end of `null` means "no downtime is consistent
+/// with the data".
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NinesReport {
+    pub mean: Option<f64>,
+    pub ci95: [Option<f64>; 2],
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -48,118 +86,221 @@ pub struct ServiceReport {
     pub kind: &'static str,
     /// Fraction of time up; the interval treats each trial as one observation.
     pub availability: Estimate,
+    pub nines: NinesReport,
     /// Hours down per 365-day year (quantiles to within 0.5 % relative).
     pub downtime_hours_per_year: DowntimeReport,
     pub outages_per_year: Estimate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_bill: Option<f64>,
     pub slas: Vec<SlaReport>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SlaReport {
     pub name: String,
+    /// The built-in contract reproduced, if any.
+    pub contract: Option<&'static str>,
     pub target_percent: f64,
     pub window: &'static str,
     pub measure: &'static str,
-    /// Whole windows per trial.
+    pub measure_description: String,
+    /// Windows per trial (for instance-level SLAs: windows × instances).
     pub windows_per_trial: u64,
     /// Probability that a window breaches the target (Wilson interval on the effective
     /// number of windows, clustered by trial).
     pub breach_probability: Estimate,
     pub breached_windows_per_year: Estimate,
+    /// Probability that a year holds at least one breached window (`null` when the
+    /// horizon holds no whole year).
+    pub breach_in_a_year_probability: Option<Estimate>,
+    /// Uptime per window as the contract measures it.
+    pub uptime_percent: UptimeReport,
+    pub credit: CreditReport,
 }
 
-fn clamp01(x: f64) -> f64 {
-    x.clamp(0.0, 1.0)
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UptimeReport {
+    pub mean: f64,
+    pub ci95: [f64; 2],
+    /// Quantiles over windows: `p1` is the uptime that 1 % of windows fall below.
+    pub p1: f64,
+    pub p5: f64,
+    pub p10: f64,
+    pub p50: f64,
+    pub min: f64,
+    pub histogram: Vec<BandReport>,
 }
 
-/// The mean of a non-negative per-trial count with its t-interval; when every trial
-/// counted zero, the interval is `[0, upper]` instead of a point.
-fn count_estimate(moments: &crate::stats::Moments, upper_if_none: f64) -> Estimate {
-    let (lo, hi) = if moments.max() <= 0.0 {
-        (0.0, upper_if_none)
-    } else {
-        moments.mean_ci(0.95)
-    };
-    Estimate {
-        mean: moments.mean(),
-        ci95: [lo.max(0.0), hi],
-    }
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BandReport {
+    /// Uptime percent band `[from, to)`; the top band is exactly 100 %.
+    pub from: f64,
+    pub to: f64,
+    pub probability: f64,
 }
 
-/// Upper 95 % bound on the probability of something never seen in `n` trials: the
-/// exact (Clopper–Pearson) bound 1 - 0.05^(1/n), about 3/n ("the rule of three").
-fn never_seen_bound(n: u64) -> f64 {
-    1.0 - 0.05f64.powf(1.0 / n.max(1) as f64)
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CreditReport {
+    pub tiers: Vec<TierReport>,
+    /// Mean credit per window, as a percentage of the window's bill.
+    pub expected_percent_per_window: Estimate,
+    /// Credit per year, in monthly bills (a year's bill is 12).
+    pub expected_monthly_bills_per_year: Estimate,
+    /// Credit per year as a fraction of the year's bill.
+    pub expected_fraction_of_annual_bill: Estimate,
+    /// Credit per year in money, when the service has a monthly bill.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_money_per_year: Option<Estimate>,
 }
 
-fn service_report(
-    world_service: &crate::world::Service,
-    s: &ServiceSummary,
-    trials: u64,
-    horizon: f64,
-) -> ServiceReport {
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TierReport {
+    pub below_percent: f64,
+    pub credit_percent: f64,
+    /// Probability that a window earns exactly this tier's credit.
+    pub probability: Estimate,
+}
+
+fn nines_of(unavailability: f64) -> Option<f64> {
+    (unavailability > 0.0).then(|| -unavailability.log10())
+}
+
+fn service_report(service: &Service, s: &ServiceSummary, trials: u64, years: f64) -> ServiceReport {
+    let (lo, hi) = s.unavailability_ci();
+    let u = s.unavailability.mean();
+    let bound = never_seen_bound(trials);
     let downtime = &s.downtime_per_year_moments;
-    let years = horizon / crate::scenario::units::HOURS_PER_YEAR;
-    let (mut lo, mut hi) = s.unavailability.mean_ci(0.95);
-    let (mut dlo, mut dhi) = downtime.mean_ci(0.95);
-    if s.unavailability.max() <= 0.0 {
-        // No trial saw any downtime: a t-interval would have zero width. Unavailability
-        // lies in [0, 1], so its mean is at most the probability that a trial sees any
-        // downtime, which is below the never-seen bound with 95 % confidence.
-        let bound = never_seen_bound(trials);
-        (lo, hi) = (0.0, bound);
-        (dlo, dhi) = (0.0, bound * crate::scenario::units::HOURS_PER_YEAR);
-    }
     ServiceReport {
-        name: world_service.name.clone(),
-        kind: world_service.kind.name(),
-        availability: Estimate {
-            mean: 1.0 - s.unavailability.mean(),
-            ci95: [clamp01(1.0 - hi), clamp01(1.0 - lo)],
+        name: service.name.clone(),
+        kind: service.kind.name(),
+        availability: Estimate::new(
+            1.0 - u,
+            ((1.0 - hi).clamp(0.0, 1.0), (1.0 - lo).clamp(0.0, 1.0)),
+        ),
+        nines: NinesReport {
+            mean: nines_of(u),
+            ci95: [nines_of(hi), nines_of(lo)],
         },
         downtime_hours_per_year: DowntimeReport {
             mean: downtime.mean(),
-            ci95: [dlo.max(0.0), dhi],
+            // With no downtime seen, the unavailability bound in hours a year.
+            ci95: {
+                let (lo, hi) = mean_ci(downtime, bound * HOURS_PER_YEAR);
+                [lo, hi]
+            },
             p50: s.downtime_per_year.quantile(0.5),
             p90: s.downtime_per_year.quantile(0.9),
             p99: s.downtime_per_year.quantile(0.99),
             max: s.downtime_per_year.max(),
         },
-        // None seen: a Poisson mean below -ln(0.05) = 2.996 events in all trials.
-        outages_per_year: count_estimate(
-            &s.outages_per_year,
-            -(0.05f64.ln()) / trials.max(1) as f64 / years,
+        // None seen: a Poisson mean below -ln(0.05) = 2.996 outages in all trials.
+        outages_per_year: Estimate::new(
+            s.outages_per_year.mean(),
+            mean_ci(
+                &s.outages_per_year,
+                -(1.0 - LEVEL).ln() / trials.max(1) as f64 / years,
+            ),
         ),
-        slas: world_service
+        monthly_bill: service.monthly_bill,
+        slas: service
             .slas
             .iter()
             .zip(&s.slas)
-            .map(|(sla, summary)| {
-                let (blo, bhi) = summary.breaches.ci(0.95);
-                let windows_per_trial = summary.breaches.units().checked_div(trials).unwrap_or(0);
-                SlaReport {
-                    name: sla.name.clone(),
-                    target_percent: sla.target_percent,
-                    window: sla.window.name(),
-                    measure: sla.measure.name(),
-                    windows_per_trial,
-                    breach_probability: Estimate {
-                        mean: summary.breaches.estimate(),
-                        ci95: [blo, bhi],
-                    },
-                    // None seen: the breach probability's bound, times windows a year.
-                    breached_windows_per_year: count_estimate(
-                        &summary.breached_per_year,
-                        bhi * windows_per_trial as f64 / years,
-                    ),
-                }
-            })
+            .map(|(sla, summary)| sla_report(sla, summary, service.monthly_bill, trials, years))
             .collect(),
     }
 }
 
+fn sla_report(
+    sla: &Sla,
+    s: &SlaSummary,
+    monthly_bill: Option<f64>,
+    trials: u64,
+    years: f64,
+) -> SlaReport {
+    let bound = never_seen_bound(trials);
+    let breach = Estimate::new(s.breaches.estimate(), s.breaches.ci(LEVEL));
+    let windows_per_trial = s.breaches.units().checked_div(trials).unwrap_or(0);
+    let windows_per_year = windows_per_trial as f64 / years;
+    let units = s.unavailability_per_unit.count().max(1);
+    // Uptime quantiles from the sketch of unavailability: the p-th quantile of uptime
+    // is 1 minus the (1 - p)-th quantile of unavailability.
+    let uptime_at = |p: f64| 100.0 * (1.0 - s.unavailability_per_unit.quantile(1.0 - p));
+    let (ulo, uhi) = mean_ci(&s.unavailability, bound);
+    let credit_percent = Estimate::new(
+        s.credit_percent.mean(),
+        mean_ci(&s.credit_percent, 100.0 * bound),
+    );
+    // None seen: at most the top tier's credit in every window, with the never-seen
+    // probability.
+    let top_credit = sla.credits.tiers().last().map_or(0.0, |&(_, c)| c);
+    let bills_per_year = Estimate::new(
+        s.credit_bills_per_year.mean(),
+        mean_ci(
+            &s.credit_bills_per_year,
+            bound * top_credit / 100.0 * sla.window.bills() * windows_per_year,
+        ),
+    );
+    SlaReport {
+        name: sla.name.clone(),
+        contract: sla.contract.map(|c| c.key()),
+        target_percent: sla.target_percent,
+        window: sla.window.name(),
+        measure: sla.measure.name(),
+        measure_description: sla.measure.describe(),
+        windows_per_trial,
+        breached_windows_per_year: Estimate::new(
+            s.breached_per_year.mean(),
+            mean_ci(&s.breached_per_year, breach.ci95[1] * windows_per_year),
+        ),
+        breach_probability: breach,
+        breach_in_a_year_probability: (s.years_breached.units() > 0)
+            .then(|| Estimate::new(s.years_breached.estimate(), s.years_breached.ci(LEVEL))),
+        uptime_percent: UptimeReport {
+            mean: 100.0 * (1.0 - s.unavailability.mean()),
+            ci95: [100.0 * (1.0 - uhi), 100.0 * (1.0 - ulo)],
+            p1: uptime_at(0.01),
+            p5: uptime_at(0.05),
+            p10: uptime_at(0.10),
+            p50: uptime_at(0.50),
+            min: 100.0 * (1.0 - s.unavailability_per_unit.max()),
+            histogram: UPTIME_BANDS
+                .iter()
+                .enumerate()
+                .map(|(i, &from)| BandReport {
+                    from,
+                    to: if i == 0 { 100.0 } else { UPTIME_BANDS[i - 1] },
+                    probability: s.bands[i] as f64 / units as f64,
+                })
+                .collect(),
+        },
+        credit: CreditReport {
+            tiers: sla
+                .credits
+                .tiers()
+                .iter()
+                .zip(&s.tiers[1..])
+                .map(|(&(below, credit), count)| TierReport {
+                    below_percent: below,
+                    credit_percent: credit,
+                    probability: Estimate::new(count.estimate(), count.ci(LEVEL)),
+                })
+                .collect(),
+            expected_percent_per_window: credit_percent,
+            expected_fraction_of_annual_bill: bills_per_year.scaled(1.0 / 12.0),
+            expected_money_per_year: monthly_bill.map(|bill| bills_per_year.scaled(bill)),
+            expected_monthly_bills_per_year: bills_per_year,
+        },
+    }
+}
+
 impl Report {
-    pub fn new(world: &World, seed: u64, summary: &RunSummary) -> Report {
+    pub fn new(
+        world: &World,
+        seed: u64,
+        summary: &RunSummary,
+        precision: Option<PrecisionReport>,
+    ) -> Report {
         Report {
             schema_version: SCHEMA_VERSION,
             tool: "nines",
@@ -170,11 +311,12 @@ impl Report {
             horizon_hours: world.horizon,
             events: summary.events,
             events_per_trial: summary.events as f64 / summary.trials.max(1) as f64,
+            precision,
             services: world
                 .services
                 .iter()
                 .zip(&summary.services)
-                .map(|(service, s)| service_report(service, s, summary.trials, world.horizon))
+                .map(|(service, s)| service_report(service, s, summary.trials, summary.years()))
                 .collect(),
         }
     }
@@ -188,7 +330,7 @@ impl Report {
     /// The readable table printed by `nines run`.
     pub fn to_table(&self) -> String {
         let mut out = String::new();
-        let years = self.horizon_hours / crate::scenario::units::HOURS_PER_YEAR;
+        let years = self.horizon_hours / HOURS_PER_YEAR;
         let _ = writeln!(out, "{}", self.scenario);
         let _ = writeln!(
             out,
@@ -202,6 +344,18 @@ impl Report {
             self.seed,
             self.events_per_trial
         );
+        if let Some(p) = &self.precision {
+            let _ = writeln!(
+                out,
+                "Precision ±{} % of each headline estimate: {}",
+                p.relative * 100.0,
+                if p.converged {
+                    "reached"
+                } else {
+                    "NOT reached before the trial limit"
+                }
+            );
+        }
         let _ = writeln!(out, "Intervals are 95 % confidence intervals over trials.");
         for s in &self.services {
             let _ = writeln!(out);
@@ -214,7 +368,7 @@ impl Report {
                 percent_with(a.mean, digits),
                 percent_with(a.ci95[0], digits),
                 percent_with(a.ci95[1], digits),
-                nines(a.mean)
+                nines_text(&s.nines)
             );
             let d = &s.downtime_hours_per_year;
             let _ = writeln!(
@@ -238,32 +392,102 @@ impl Report {
                 s.outages_per_year.mean, s.outages_per_year.ci95[0], s.outages_per_year.ci95[1]
             );
             for sla in &s.slas {
-                let _ = writeln!(
-                    out,
-                    "  SLA {:?}: {} % per {} ({} per trial)",
-                    sla.name,
-                    sla.target_percent,
-                    sla.window,
-                    plural(sla.windows_per_trial, "window")
-                );
-                let b = &sla.breach_probability;
-                let _ = writeln!(
-                    out,
-                    "    P(a {} breaches)  {:.4} %  [{:.4} %, {:.4} %]",
-                    sla.window,
-                    b.mean * 100.0,
-                    b.ci95[0] * 100.0,
-                    b.ci95[1] * 100.0
-                );
-                let w = &sla.breached_windows_per_year;
-                let _ = writeln!(
-                    out,
-                    "    breached windows per year  {:.4} [{:.4}, {:.4}]",
-                    w.mean, w.ci95[0], w.ci95[1]
-                );
+                write_sla(&mut out, sla, s.monthly_bill);
             }
         }
         out
+    }
+}
+
+fn write_sla(out: &mut String, sla: &SlaReport, monthly_bill: Option<f64>) {
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  SLA {:?}: {} % per {} ({} per trial)",
+        sla.name,
+        sla.target_percent,
+        sla.window,
+        plural(sla.windows_per_trial, "window")
+    );
+    let _ = writeln!(out, "    measured by {}", sla.measure_description);
+    let u = &sla.uptime_percent;
+    let _ = writeln!(
+        out,
+        "    uptime per {}      mean {:.5} % [{:.5}, {:.5}]; p1 {:.4} %, p10 {:.4} %, worst {:.4} %",
+        sla.window, u.mean, u.ci95[0], u.ci95[1], u.p1, u.p10, u.min
+    );
+    let b = &sla.breach_probability;
+    let _ = writeln!(
+        out,
+        "    P({} breaches)     {:.4} %  [{:.4} %, {:.4} %]",
+        sla.window,
+        b.mean * 100.0,
+        b.ci95[0] * 100.0,
+        b.ci95[1] * 100.0
+    );
+    if let Some(y) = &sla.breach_in_a_year_probability {
+        let _ = writeln!(
+            out,
+            "    P(a year has a breach)  {:.4} %  [{:.4} %, {:.4} %]",
+            y.mean * 100.0,
+            y.ci95[0] * 100.0,
+            y.ci95[1] * 100.0
+        );
+    }
+    let w = &sla.breached_windows_per_year;
+    let _ = writeln!(
+        out,
+        "    breached windows per year  {:.4} [{:.4}, {:.4}]",
+        w.mean, w.ci95[0], w.ci95[1]
+    );
+    if sla.credit.tiers.is_empty() {
+        return;
+    }
+    let tiers: Vec<String> = sla
+        .credit
+        .tiers
+        .iter()
+        .map(|t| {
+            format!(
+                "{} % below {} %: {:.4} %",
+                t.credit_percent,
+                t.below_percent,
+                t.probability.mean * 100.0
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "    credit tiers per {}  {}",
+        sla.window,
+        tiers.join("; ")
+    );
+    let c = &sla.credit.expected_fraction_of_annual_bill;
+    let _ = writeln!(
+        out,
+        "    expected credit       {:.5} % of the annual bill [{:.5}, {:.5}]",
+        c.mean * 100.0,
+        c.ci95[0] * 100.0,
+        c.ci95[1] * 100.0
+    );
+    if let (Some(m), Some(bill)) = (&sla.credit.expected_money_per_year, monthly_bill) {
+        let _ = writeln!(
+            out,
+            "                          {:.2} a year on a monthly bill of {bill} [{:.2}, {:.2}]",
+            m.mean, m.ci95[0], m.ci95[1]
+        );
+    }
+}
+
+fn nines_text(nines: &NinesReport) -> String {
+    match (nines.mean, nines.ci95) {
+        (None, _) => "(no downtime seen)".to_string(),
+        (Some(n), [Some(lo), Some(hi)]) => format!("{n:.2} nines [{lo:.2}, {hi:.2}]"),
+        (Some(n), [lo, None]) => format!(
+            "{n:.2} nines [{}, ∞)",
+            lo.map_or("0".to_string(), |l| format!("{l:.2}"))
+        ),
+        (Some(n), [None, Some(hi)]) => format!("{n:.2} nines [0, {hi:.2}]"),
     }
 }
 
@@ -287,15 +511,6 @@ fn decimals_for(availability: f64) -> usize {
 
 fn percent_with(x: f64, decimals: usize) -> String {
     format!("{:.*} %", decimals, x * 100.0)
-}
-
-/// "≈ 4.5 nines": -log10(1 - availability).
-fn nines(availability: f64) -> String {
-    if availability >= 1.0 {
-        "(no downtime seen)".to_string()
-    } else {
-        format!("≈ {:.2} nines", -(1.0 - availability).log10())
-    }
 }
 
 /// Hours for a report: to the second from a minute up, to the millisecond below.
@@ -379,21 +594,17 @@ mod tests {
     }
 
     #[test]
-    fn nothing_seen_still_has_an_interval() {
-        // 1 - 0.05^(1/10000) = 1 - exp(ln 0.05 / 10000) = 1 - exp(-2.9957e-4)
-        //   = 2.9953e-4: about 3 / n.
-        assert!((never_seen_bound(10_000) - 2.9953e-4).abs() < 1e-8);
-        assert!((never_seen_bound(1) - 0.95).abs() < 1e-12);
-    }
-
-    #[test]
     fn availability_shows_its_nines() {
         // 1 - 9.95e-4: three leading nines, shown with 4 decimals of a percent.
         assert_eq!(percent_with(0.999005, decimals_for(0.999005)), "99.9005 %");
         // 1 - 1.1e-9: eight leading nines, 9 decimals.
         let a = 1.0 - 1.1e-9;
         assert_eq!(percent_with(a, decimals_for(a)), "99.999999890 %");
-        assert_eq!(nines(0.999), "≈ 3.00 nines");
+        let three = NinesReport {
+            mean: nines_of(0.001),
+            ci95: [nines_of(0.002), nines_of(0.0)],
+        };
+        assert_eq!(nines_text(&three), "3.00 nines [2.70, ∞)");
     }
 
     #[test]

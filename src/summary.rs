@@ -1,4 +1,4 @@
-//! Streaming, mergeable statistics over trials.
+//! Streaming, mergeable statistics over trials, and the intervals drawn from them.
 //!
 //! A [`RunSummary`] takes trial outcomes one at a time and merges with another summary
 //! exactly: integer counts add, floating-point moments merge by a fixed formula, so a
@@ -15,12 +15,51 @@ use crate::stats::{ClusteredProportion, Moments, QuantileSketch};
 use crate::trial::TrialOutcome;
 use crate::world::World;
 
+/// Confidence level of every interval nines reports.
+pub const LEVEL: f64 = 0.95;
+
+/// Lower edges of the uptime bands of the per-window histogram, in percent, from the
+/// top: 100 exactly, then [99.99, 100), [99.95, 99.99), ..., [0, 95).
+pub const UPTIME_BANDS: [f64; 8] = [100.0, 99.99, 99.95, 99.9, 99.5, 99.0, 95.0, 0.0];
+
+/// Upper 95 % bound on the probability of something never seen in `n` trials: the
+/// exact (Clopper–Pearson) bound 1 - 0.05^(1/n), about 3/n ("the rule of three").
+pub fn never_seen_bound(n: u64) -> f64 {
+    1.0 - (1.0 - LEVEL).powf(1.0 / n.max(1) as f64)
+}
+
+/// Mean of a non-negative per-trial quantity, with its 95 % interval: Student-t over
+/// trials, or `[0, upper_if_none]` when every trial gave 0 (where a t-interval would
+/// have zero width).
+pub fn mean_ci(moments: &Moments, upper_if_none: f64) -> (f64, f64) {
+    if moments.count() > 0 && moments.max() <= 0.0 {
+        (0.0, upper_if_none)
+    } else {
+        let (lo, hi) = moments.mean_ci(LEVEL);
+        (lo.max(0.0), hi)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlaSummary {
-    /// Breached windows over all windows, clustered by trial.
+    /// Breached units over all units, clustered by trial.
     pub breaches: ClusteredProportion,
-    /// Breached windows per year of simulated time, one value per trial.
+    /// Breached units per year of simulated time, one value per trial.
     pub breached_per_year: Moments,
+    /// Years with at least one breach, over whole years, clustered by trial.
+    pub years_breached: ClusteredProportion,
+    /// Units in each credit tier (index 0: no credit), clustered by trial.
+    pub tiers: Vec<ClusteredProportion>,
+    /// Mean credit per unit, as a percentage of its bill, one value per trial.
+    pub credit_percent: Moments,
+    /// Credit in monthly bills per year of simulated time, one value per trial.
+    pub credit_bills_per_year: Moments,
+    /// Mean unavailability per unit as the contract measures it, one value per trial.
+    pub unavailability: Moments,
+    /// Every unit's unavailability as the contract measures it.
+    pub unavailability_per_unit: QuantileSketch,
+    /// Units per uptime band (see [`UPTIME_BANDS`]).
+    pub bands: [u64; UPTIME_BANDS.len()],
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +83,64 @@ pub struct RunSummary {
     pub services: Vec<ServiceSummary>,
 }
 
+/// The band of the per-window histogram that an unavailability falls in.
+fn band_of(unavailability: f64) -> usize {
+    if unavailability <= 0.0 {
+        return 0;
+    }
+    let uptime = 100.0 * (1.0 - unavailability);
+    1 + UPTIME_BANDS[1..]
+        .iter()
+        .position(|&lower| uptime >= lower)
+        .unwrap_or(UPTIME_BANDS.len() - 2)
+}
+
+impl SlaSummary {
+    fn new(tiers: usize) -> Self {
+        SlaSummary {
+            breaches: ClusteredProportion::new(),
+            breached_per_year: Moments::new(),
+            years_breached: ClusteredProportion::new(),
+            tiers: vec![ClusteredProportion::new(); tiers + 1],
+            credit_percent: Moments::new(),
+            credit_bills_per_year: Moments::new(),
+            unavailability: Moments::new(),
+            unavailability_per_unit: QuantileSketch::new(),
+            bands: [0; UPTIME_BANDS.len()],
+        }
+    }
+
+    fn merge(&mut self, later: &SlaSummary) {
+        self.breaches.merge(&later.breaches);
+        self.breached_per_year.merge(&later.breached_per_year);
+        self.years_breached.merge(&later.years_breached);
+        for (tier, other) in self.tiers.iter_mut().zip(&later.tiers) {
+            tier.merge(other);
+        }
+        self.credit_percent.merge(&later.credit_percent);
+        self.credit_bills_per_year
+            .merge(&later.credit_bills_per_year);
+        self.unavailability.merge(&later.unavailability);
+        self.unavailability_per_unit
+            .merge(&later.unavailability_per_unit);
+        for (band, other) in self.bands.iter_mut().zip(&later.bands) {
+            *band += other;
+        }
+    }
+}
+
+impl ServiceSummary {
+    /// The service's unavailability (fraction of time down) with its 95 % interval.
+    pub fn unavailability_ci(&self) -> (f64, f64) {
+        // Unavailability lies in [0, 1]: with no downtime seen, its mean is at most the
+        // probability that a trial sees any, below the never-seen bound.
+        mean_ci(
+            &self.unavailability,
+            never_seen_bound(self.unavailability.count()),
+        )
+    }
+}
+
 impl RunSummary {
     /// An empty summary with room for `world`'s services and SLAs.
     pub fn new(world: &World) -> Self {
@@ -62,19 +159,21 @@ impl RunSummary {
                     slas: service
                         .slas
                         .iter()
-                        .map(|_| SlaSummary {
-                            breaches: ClusteredProportion::new(),
-                            breached_per_year: Moments::new(),
-                        })
+                        .map(|sla| SlaSummary::new(sla.credits.tiers().len()))
                         .collect(),
                 })
                 .collect(),
         }
     }
 
+    /// Simulated years per trial.
+    pub fn years(&self) -> f64 {
+        self.horizon / HOURS_PER_YEAR
+    }
+
     /// Adds one trial.
     pub fn push(&mut self, outcome: &TrialOutcome) {
-        let years = self.horizon / HOURS_PER_YEAR;
+        let years = self.years();
         self.trials += 1;
         self.events += outcome.events;
         for (summary, service) in self.services.iter_mut().zip(&outcome.services) {
@@ -86,10 +185,25 @@ impl RunSummary {
                 .outages_per_year
                 .push(f64::from(service.outages) / years);
             for (sla, outcome) in summary.slas.iter_mut().zip(&service.slas) {
-                sla.breaches
-                    .push(u64::from(outcome.breached), u64::from(outcome.windows));
+                let units = u64::from(outcome.units);
+                sla.breaches.push(u64::from(outcome.breached), units);
                 sla.breached_per_year
                     .push(f64::from(outcome.breached) / years);
+                sla.years_breached
+                    .push(u64::from(outcome.years_breached), u64::from(outcome.years));
+                for (tier, &count) in sla.tiers.iter_mut().zip(&outcome.tiers) {
+                    tier.push(u64::from(count), units);
+                }
+                let per_unit = 1.0 / f64::from(outcome.units.max(1));
+                sla.credit_percent.push(outcome.credit_percent * per_unit);
+                sla.credit_bills_per_year.push(outcome.credit_bills / years);
+                let mut total = 0.0;
+                for &u in &outcome.unavailability {
+                    total += u;
+                    sla.unavailability_per_unit.push(u.max(0.0));
+                    sla.bands[band_of(u)] += 1;
+                }
+                sla.unavailability.push(total * per_unit);
             }
         }
     }
@@ -106,9 +220,64 @@ impl RunSummary {
                 .merge(&other.downtime_per_year_moments);
             summary.outages_per_year.merge(&other.outages_per_year);
             for (sla, other) in summary.slas.iter_mut().zip(&other.slas) {
-                sla.breaches.merge(&other.breaches);
-                sla.breached_per_year.merge(&other.breached_per_year);
+                sla.merge(other);
             }
         }
+    }
+
+    /// Whether every headline estimate — each service's unavailability, each SLA's
+    /// breach probability and expected credit — has a 95 % interval whose half-width
+    /// is at most `relative` × its value, or below an absolute floor for values near
+    /// zero: 1e-7 of unavailability (about 3 s a year), 1e-4 of probability, 1e-3
+    /// percentage points of credit.
+    pub fn precise_to(&self, relative: f64) -> bool {
+        let fine = |value: f64, (lo, hi): (f64, f64), floor: f64| {
+            (hi - lo) / 2.0 <= (relative * value.abs()).max(floor)
+        };
+        self.services.iter().all(|service| {
+            fine(
+                service.unavailability.mean(),
+                service.unavailability_ci(),
+                1e-7,
+            ) && service.slas.iter().all(|sla| {
+                let bound = never_seen_bound(self.trials);
+                fine(sla.breaches.estimate(), sla.breaches.ci(LEVEL), 1e-4)
+                    && fine(
+                        sla.credit_percent.mean(),
+                        mean_ci(&sla.credit_percent, 100.0 * bound),
+                        1e-3,
+                    )
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptime_bands() {
+        // 0 down: 100 % exactly; 1e-5 down: 99.999 %, in [99.99, 100); 0.0004: 99.96 %;
+        // 0.001 down: exactly 99.9 %, in [99.9, 99.95); 0.2: 80 %, in [0, 95).
+        assert_eq!(band_of(0.0), 0);
+        assert_eq!(band_of(1e-5), 1);
+        assert_eq!(band_of(0.0004), 2);
+        assert_eq!(band_of(0.001), 3);
+        assert_eq!(band_of(0.2), 7);
+        assert_eq!(band_of(1.0), 7);
+    }
+
+    #[test]
+    fn nothing_seen_still_has_an_interval() {
+        // 1 - 0.05^(1/10000) = 1 - exp(ln 0.05 / 10000) = 1 - exp(-2.9957e-4)
+        //   = 2.9953e-4: about 3 / n.
+        assert!((never_seen_bound(10_000) - 2.9953e-4).abs() < 1e-8);
+        assert!((never_seen_bound(1) - 0.95).abs() < 1e-12);
+        let mut zeros = Moments::new();
+        for _ in 0..10 {
+            zeros.push(0.0);
+        }
+        assert_eq!(mean_ci(&zeros, 0.3), (0.0, 0.3));
     }
 }

@@ -1,18 +1,33 @@
 //! One Monte Carlo trial of a [`World`]: run its components on the engine and measure
-//! each service against its SLAs.
+//! each service, and each SLA the way its contract measures it.
 
 use crate::engine::{self, Scheduler, Time};
 use crate::reliability::{Dynamics, NodeId, Observer};
+use crate::scenario::units::HOURS_PER_YEAR;
+use crate::sla::{Measure, PartialPeriods, Sla};
 use crate::streams::{self, Purpose};
-use crate::world::World;
+use crate::world::{Service, ServiceKind, World};
+use std::collections::HashMap;
 
-/// What one trial measured for one SLA.
+/// What one trial measured for one SLA. A *unit* is one (window, judged thing) pair:
+/// one per window, or one per window and instance for instance-level SLAs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SlaOutcome {
-    /// Whole windows inside the horizon.
-    pub windows: u32,
-    /// Windows whose uptime fell below the target.
+    pub units: u32,
+    /// Units whose uptime fell below the target.
     pub breached: u32,
+    /// Units per credit tier (index 0: no credit).
+    pub tiers: Vec<u32>,
+    /// Sum over units of the credit, as a percentage of the unit's bill.
+    pub credit_percent: f64,
+    /// Sum over units of the credit, in monthly bills.
+    pub credit_bills: f64,
+    /// 1 - uptime of each unit, as the contract measures it.
+    pub unavailability: Vec<f64>,
+    /// Whole years in the horizon, and those in which some unit ending in the year
+    /// breached.
+    pub years: u32,
+    pub years_breached: u32,
 }
 
 /// What one trial measured for one service.
@@ -34,60 +49,290 @@ pub struct TrialOutcome {
     pub services: Vec<ServiceOutcome>,
 }
 
-/// Accumulates each watched service's downtime, per SLA window.
-#[derive(Debug)]
-struct Meter {
-    services: Vec<ServiceMeter>,
-}
-
-#[derive(Debug)]
-struct ServiceMeter {
+/// A service's real downtime.
+#[derive(Debug, Default)]
+struct DowntimeMeter {
     down_since: Option<Time>,
     downtime: f64,
     outages: u32,
-    /// Per SLA: window boundaries (see `Window::boundaries`) and downtime per window.
-    windows: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
-impl ServiceMeter {
-    fn reset(&mut self) {
-        self.down_since = None;
-        self.downtime = 0.0;
-        self.outages = 0;
-        for (_, downtime) in &mut self.windows {
-            downtime.fill(0.0);
+/// How a tracker turns a unit's bad intervals into bad time.
+#[derive(Debug, Clone, Copy)]
+enum Counting {
+    /// Bad time is the integral of the unit's level (the weighted share of its nodes
+    /// that are down).
+    Continuous,
+    /// Time is cut into periods from time 0; a period counts whole, or not at all.
+    Periods {
+        per_hour: f64,
+        partial: PartialPeriods,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct UnitState {
+    /// Sum of the weights of the unit's nodes that are down.
+    level: u64,
+    /// Sum of the weights of all its nodes.
+    total: u64,
+    /// Since when the level has had its current value.
+    since: Time,
+    /// Periods before this index have already been counted.
+    counted_until: u64,
+}
+
+/// Measures one SLA in one trial.
+#[derive(Debug)]
+struct Tracker {
+    windows: Vec<(f64, f64)>,
+    /// Index of the year (from 0) in which each window ends.
+    year_of_window: Vec<u32>,
+    years: u32,
+    counting: Counting,
+    /// Multiplies the bad time: the probability that a period sees a request.
+    scale: f64,
+    units: Vec<UnitState>,
+    /// Bad hours per window and unit: `bad[window * units + unit]`.
+    bad: Vec<f64>,
+}
+
+impl Tracker {
+    fn new(sla: &Sla, horizon: f64, units: Vec<UnitState>) -> Tracker {
+        let windows = sla.window.windows(horizon);
+        let year_of_window = windows
+            .iter()
+            .map(|&(_, end)| ((end - 1e-9) / HOURS_PER_YEAR).floor() as u32)
+            .collect();
+        let (counting, scale) = match sla.measure {
+            Measure::Downtime | Measure::InstanceUptime => (Counting::Continuous, 1.0),
+            Measure::ErrorRate { request_factor } => (Counting::Continuous, request_factor),
+            Measure::RegionUnavailable {
+                period_minutes,
+                partial,
+            } => (
+                Counting::Periods {
+                    per_hour: 60.0 / f64::from(period_minutes),
+                    partial,
+                },
+                1.0,
+            ),
+        };
+        let bad = vec![0.0; windows.len() * units.len()];
+        Tracker {
+            windows,
+            year_of_window,
+            years: ((horizon + 1e-9) / HOURS_PER_YEAR).floor() as u32,
+            counting,
+            scale,
+            units,
+            bad,
         }
     }
 
-    /// Adds the outage `[from, to)` to the total and to the windows it overlaps.
-    fn add_down(&mut self, from: Time, to: Time) {
-        self.downtime += to - from;
-        for (bounds, downtime) in &mut self.windows {
-            let mut w = bounds.partition_point(|&b| b <= from).saturating_sub(1);
-            while w < downtime.len() && bounds[w] < to {
-                let overlap = to.min(bounds[w + 1]) - from.max(bounds[w]);
-                if overlap > 0.0 {
-                    downtime[w] += overlap;
+    fn reset(&mut self) {
+        for unit in &mut self.units {
+            unit.level = 0;
+            unit.since = 0.0;
+            unit.counted_until = 0;
+        }
+        self.bad.fill(0.0);
+    }
+
+    /// Adds `fraction` × the overlap of `[from, to)` with each window to `unit`'s bad
+    /// time. Windows are ordered by start and by end.
+    fn add_bad(&mut self, unit: usize, from: Time, to: Time, fraction: f64) {
+        let units = self.units.len();
+        let first = self.windows.partition_point(|&(_, end)| end <= from);
+        for (w, &(start, end)) in self.windows.iter().enumerate().skip(first) {
+            if start >= to {
+                break;
+            }
+            let overlap = to.min(end) - from.max(start);
+            if overlap > 0.0 {
+                self.bad[w * units + unit] += overlap * fraction;
+            }
+        }
+    }
+
+    /// Accounts for `unit`'s state from `since` to `now`, at its current level.
+    fn close(&mut self, unit: usize, now: Time) {
+        let state = self.units[unit];
+        if state.level == 0 {
+            return;
+        }
+        match self.counting {
+            Counting::Continuous => {
+                let fraction = state.level as f64 / state.total as f64;
+                self.add_bad(unit, state.since, now, fraction);
+            }
+            Counting::Periods { per_hour, partial } => {
+                let (first, last) = match partial {
+                    PartialPeriods::Any => (
+                        ((state.since * per_hour).floor() as u64).max(state.counted_until),
+                        (now * per_hour).ceil() as u64,
+                    ),
+                    PartialPeriods::Whole => (
+                        (state.since * per_hour).ceil() as u64,
+                        (now * per_hour).floor() as u64,
+                    ),
+                };
+                if last > first {
+                    self.units[unit].counted_until = last;
+                    self.add_bad(unit, first as f64 / per_hour, last as f64 / per_hour, 1.0);
                 }
-                w += 1;
+            }
+        }
+    }
+
+    /// A node of `unit` with weight `weight` went down (or came back up) at `now`.
+    fn change(&mut self, unit: usize, weight: u64, down: bool, now: Time) {
+        let level = self.units[unit].level;
+        let new_level = if down { level + weight } else { level - weight };
+        // Periods count only whether the level is zero; a change between two non-zero
+        // levels does not end a bad interval.
+        if let Counting::Periods { .. } = self.counting
+            && (level == 0) == (new_level == 0)
+        {
+            self.units[unit].level = new_level;
+            return;
+        }
+        self.close(unit, now);
+        let state = &mut self.units[unit];
+        state.level = new_level;
+        state.since = now;
+    }
+
+    /// Closes every unit at the horizon and judges every (window, unit).
+    fn finish(&mut self, sla: &Sla, horizon: f64, unit_bills: f64, outcome: &mut SlaOutcome) {
+        for unit in 0..self.units.len() {
+            self.close(unit, horizon);
+        }
+        let units = self.units.len();
+        outcome.units = 0;
+        outcome.breached = 0;
+        outcome.tiers.clear();
+        outcome.tiers.resize(sla.credits.tiers().len() + 1, 0);
+        outcome.credit_percent = 0.0;
+        outcome.credit_bills = 0.0;
+        outcome.unavailability.clear();
+        outcome.years = self.years;
+        let mut breached_years = vec![false; self.years as usize];
+        for (w, &(start, end)) in self.windows.iter().enumerate() {
+            for unit in 0..units {
+                let unavailability = self.scale * self.bad[w * units + unit] / (end - start);
+                let uptime_percent = 100.0 * (1.0 - unavailability);
+                let tier = sla.credits.tier_of(uptime_percent);
+                let credit = sla.credits.credit_percent(tier);
+                outcome.units += 1;
+                outcome.tiers[tier] += 1;
+                outcome.credit_percent += credit;
+                outcome.credit_bills += credit / 100.0 * sla.window.bills() * unit_bills;
+                outcome.unavailability.push(unavailability);
+                if sla.breached_by(uptime_percent) {
+                    outcome.breached += 1;
+                    if let Some(year) = breached_years.get_mut(self.year_of_window[w] as usize) {
+                        *year = true;
+                    }
+                }
+            }
+        }
+        outcome.years_breached = breached_years.iter().filter(|&&b| b).count() as u32;
+    }
+}
+
+/// Who hears of a watched node's changes.
+#[derive(Debug, Clone, Copy)]
+enum Subscriber {
+    /// The real downtime of service `0`.
+    Service(usize),
+    /// Unit `unit` of tracker `tracker`, where the node weighs `weight`.
+    Unit {
+        tracker: usize,
+        unit: usize,
+        weight: u64,
+    },
+}
+
+/// Turns watched nodes' changes into downtime and SLA measurements.
+#[derive(Debug)]
+struct Meter {
+    services: Vec<DowntimeMeter>,
+    trackers: Vec<Tracker>,
+    /// Per watch index.
+    subscribers: Vec<Vec<Subscriber>>,
+}
+
+impl Meter {
+    fn notify(&mut self, watch: u32, time: Time, up: bool) {
+        for &subscriber in &self.subscribers[watch as usize] {
+            match subscriber {
+                Subscriber::Service(s) => {
+                    let meter = &mut self.services[s];
+                    if up {
+                        if let Some(since) = meter.down_since.take() {
+                            meter.downtime += time - since;
+                        }
+                    } else {
+                        if time > 0.0 {
+                            meter.outages += 1;
+                        }
+                        meter.down_since = Some(time);
+                    }
+                }
+                Subscriber::Unit {
+                    tracker,
+                    unit,
+                    weight,
+                } => self.trackers[tracker].change(unit, weight, !up, time),
             }
         }
     }
 }
 
 impl Observer for Meter {
-    fn on_change(&mut self, watch: u32, time: Time, up: bool) {
-        let service = &mut self.services[watch as usize];
-        if up {
-            if let Some(since) = service.down_since.take() {
-                service.add_down(since, time);
-            }
-        } else {
-            if time > 0.0 {
-                service.outages += 1;
-            }
-            service.down_since = Some(time);
+    fn on_start(&mut self, watch: u32, up: bool) {
+        if !up {
+            self.notify(watch, 0.0, false);
         }
+    }
+
+    fn on_change(&mut self, watch: u32, time: Time, up: bool) {
+        self.notify(watch, time, up);
+    }
+}
+
+/// The nodes an SLA watches, grouped by unit, with their weights.
+fn sla_units(service: &Service, sla: &Sla) -> Vec<Vec<(NodeId, u64)>> {
+    match (sla.measure, &service.kind) {
+        (Measure::Downtime, _) => vec![vec![(service.node, 1)]],
+        (
+            Measure::ErrorRate { .. },
+            ServiceKind::Storage {
+                groups, popularity, ..
+            },
+        ) => vec![
+            groups
+                .iter()
+                .copied()
+                .zip(popularity.iter().copied())
+                .collect(),
+        ],
+        (
+            Measure::RegionUnavailable { .. },
+            ServiceKind::Compute {
+                regions_available, ..
+            },
+        ) => vec![vec![(*regions_available, 1)]],
+        (Measure::InstanceUptime, ServiceKind::Compute { instance_nodes, .. }) => {
+            instance_nodes.iter().map(|&n| vec![(n, 1)]).collect()
+        }
+        // Lowering accepts a measure only for the kinds of service it applies to.
+        _ => unreachable!(
+            "{} does not apply to a {} service",
+            sla.measure.name(),
+            service.kind.name()
+        ),
     }
 }
 
@@ -97,42 +342,94 @@ pub struct TrialRunner<'w> {
     world: &'w World,
     scheduler: Scheduler<NodeId>,
     dynamics: Dynamics<'w, Meter>,
+    /// (service, SLA) of each tracker, in order.
+    tracked: Vec<(usize, usize)>,
+    outcome: TrialOutcome,
 }
 
 impl<'w> TrialRunner<'w> {
     pub fn new(world: &'w World) -> Self {
-        let watched: Vec<NodeId> = world.services.iter().map(|s| s.node).collect();
-        let services = world
-            .services
-            .iter()
-            .map(|service| ServiceMeter {
-                down_since: None,
-                downtime: 0.0,
-                outages: 0,
-                windows: service
-                    .slas
+        let mut watched: Vec<NodeId> = Vec::new();
+        let mut watch_of: HashMap<NodeId, usize> = HashMap::new();
+        let mut subscribers: Vec<Vec<Subscriber>> = Vec::new();
+        let mut subscribe = |node: NodeId, subscriber: Subscriber| {
+            let watch = *watch_of.entry(node).or_insert_with(|| {
+                watched.push(node);
+                subscribers.push(Vec::new());
+                watched.len() - 1
+            });
+            subscribers[watch].push(subscriber);
+        };
+        let mut trackers = Vec::new();
+        let mut tracked = Vec::new();
+        for (s, service) in world.services.iter().enumerate() {
+            subscribe(service.node, Subscriber::Service(s));
+            for (k, sla) in service.slas.iter().enumerate() {
+                let units = sla_units(service, sla);
+                let tracker = trackers.len();
+                let states = units
                     .iter()
-                    .map(|sla| {
-                        let bounds = sla.window.boundaries(world.horizon);
-                        let count = bounds.len() - 1;
-                        (bounds, vec![0.0; count])
+                    .map(|nodes| UnitState {
+                        total: nodes.iter().map(|&(_, w)| w).sum(),
+                        ..UnitState::default()
                     })
-                    .collect(),
-            })
-            .collect();
+                    .collect();
+                for (unit, nodes) in units.iter().enumerate() {
+                    for &(node, weight) in nodes {
+                        subscribe(
+                            node,
+                            Subscriber::Unit {
+                                tracker,
+                                unit,
+                                weight,
+                            },
+                        );
+                    }
+                }
+                trackers.push(Tracker::new(sla, world.horizon, states));
+                tracked.push((s, k));
+            }
+        }
+        let meter = Meter {
+            services: world
+                .services
+                .iter()
+                .map(|_| DowntimeMeter::default())
+                .collect(),
+            trackers,
+            subscribers,
+        };
+        let outcome = TrialOutcome {
+            events: 0,
+            services: world
+                .services
+                .iter()
+                .map(|service| ServiceOutcome {
+                    slas: vec![SlaOutcome::default(); service.slas.len()],
+                    ..ServiceOutcome::default()
+                })
+                .collect(),
+        };
         TrialRunner {
             world,
             scheduler: Scheduler::new(world.horizon),
-            dynamics: Dynamics::new(&world.structure, &watched, Meter { services }),
+            dynamics: Dynamics::new(&world.structure, &watched, meter),
+            tracked,
+            outcome,
         }
     }
 
     /// Runs trial `trial` of a run seeded with `seed`.
-    pub fn run(&mut self, seed: u64, trial: u64) -> TrialOutcome {
+    pub fn run(&mut self, seed: u64, trial: u64) -> &TrialOutcome {
         let world = self.world;
-        self.scheduler.reset(world.horizon);
-        for meter in &mut self.dynamics.observer.services {
-            meter.reset();
+        let horizon = world.horizon;
+        self.scheduler.reset(horizon);
+        let meter = &mut self.dynamics.observer;
+        for service in &mut meter.services {
+            *service = DowntimeMeter::default();
+        }
+        for tracker in &mut meter.trackers {
+            tracker.reset();
         }
         self.dynamics.start(
             &mut self.scheduler,
@@ -140,35 +437,154 @@ impl<'w> TrialRunner<'w> {
             streams::stream(seed, trial, Purpose::Lifetimes),
             streams::stream(seed, trial, Purpose::RideThrough),
         );
-        let events = engine::run(&mut self.dynamics, &mut self.scheduler);
-        let services = world
-            .services
-            .iter()
-            .zip(&mut self.dynamics.observer.services)
-            .map(|(service, meter)| {
-                if let Some(since) = meter.down_since.take() {
-                    meter.add_down(since, world.horizon);
-                }
-                let slas = service
-                    .slas
-                    .iter()
-                    .zip(&meter.windows)
-                    .map(|(sla, (bounds, downtime))| SlaOutcome {
-                        windows: downtime.len() as u32,
-                        breached: downtime
-                            .iter()
-                            .zip(bounds.windows(2))
-                            .filter(|(down, w)| sla.breached_by(1.0 - *down / (w[1] - w[0])))
-                            .count() as u32,
-                    })
-                    .collect();
-                ServiceOutcome {
-                    downtime: meter.downtime,
-                    outages: meter.outages,
-                    slas,
-                }
-            })
-            .collect();
-        TrialOutcome { events, services }
+        self.outcome.events = engine::run(&mut self.dynamics, &mut self.scheduler);
+        let meter = &mut self.dynamics.observer;
+        for (meter, outcome) in meter.services.iter_mut().zip(&mut self.outcome.services) {
+            if let Some(since) = meter.down_since.take() {
+                meter.downtime += horizon - since;
+            }
+            outcome.downtime = meter.downtime;
+            outcome.outages = meter.outages;
+        }
+        for (tracker, &(s, k)) in meter.trackers.iter_mut().zip(&self.tracked) {
+            let service = &world.services[s];
+            let sla = &service.slas[k];
+            let unit_bills = 1.0 / tracker.units.len() as f64;
+            tracker.finish(
+                sla,
+                horizon,
+                unit_bills,
+                &mut self.outcome.services[s].slas[k],
+            );
+        }
+        &self.outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sla::{Contract, Window};
+
+    /// A tracker for `sla` over a 30-day month (or a year), fed one unit's intervals.
+    fn judge(sla: &Sla, horizon: f64, total: u64, trace: &[(f64, f64, u64)]) -> SlaOutcome {
+        let mut tracker = Tracker::new(
+            sla,
+            horizon,
+            vec![UnitState {
+                total,
+                ..UnitState::default()
+            }],
+        );
+        for &(from, to, weight) in trace {
+            tracker.change(0, weight, true, from);
+            tracker.change(0, weight, false, to);
+        }
+        let mut outcome = SlaOutcome::default();
+        tracker.finish(sla, horizon, 1.0, &mut outcome);
+        outcome
+    }
+
+    fn thirty_day(contract: Contract) -> Sla {
+        let mut sla = contract.sla(1.0);
+        sla.window = Window::Month30;
+        sla
+    }
+
+    fn uptime(outcome: &SlaOutcome) -> f64 {
+        100.0 * (1.0 - outcome.unavailability[0])
+    }
+
+    #[test]
+    fn s3_monthly_uptime_from_outage_traces() {
+        let sla = thirty_day(Contract::S3_2007);
+        let current = thirty_day(Contract::S3Current);
+        // A 30-day month has 43,200 minutes (8,640 five-minute periods).
+        // 40 minutes fully down: 100 - 100 × 40 / 43200 = 99.9074 %: no credit.
+        let o = judge(&sla, 720.0, 1, &[(100.0, 100.0 + 40.0 / 60.0, 1)]);
+        assert!((uptime(&o) - 99.907_407).abs() < 1e-5);
+        assert_eq!((o.breached, o.credit_percent), (0, 0.0));
+        // 45 minutes: 100 - 100 × 45 / 43200 = 99.8958 %: breach, 10 %.
+        let o = judge(&sla, 720.0, 1, &[(100.0, 100.75, 1)]);
+        assert!((uptime(&o) - 99.895_833).abs() < 1e-5);
+        assert_eq!((o.breached, o.credit_percent), (1, 10.0));
+        // Two hours with half the object groups unreadable (1 of 2): the error rate is
+        // 50 % in each of those 24 periods, the same as one hour fully down:
+        // 100 - 100 × 60 / 43200 = 99.8611 %.
+        let o = judge(&sla, 720.0, 2, &[(200.0, 202.0, 1)]);
+        assert!((uptime(&o) - 99.861_111).abs() < 1e-5);
+        // 1.5 days: 100 × 36 / 720 = 5 % down, exactly 95.0 %: 25 % under both presets
+        // (exactly 95.0 % is not below 95.0 %).
+        let o = judge(&current, 720.0, 1, &[(300.0, 336.0, 1)]);
+        assert!((uptime(&o) - 95.0).abs() < 1e-9);
+        assert_eq!(o.credit_percent, 25.0);
+        // 2 days: 100 - 100 × 48 / 720 = 93.33 %: 25 % under 2007, 100 % under current.
+        let o = judge(&sla, 720.0, 1, &[(300.0, 348.0, 1)]);
+        assert_eq!(o.credit_percent, 25.0);
+        let o = judge(&current, 720.0, 1, &[(300.0, 348.0, 1)]);
+        assert_eq!(o.credit_percent, 100.0);
+        assert_eq!(o.tiers, vec![0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn ec2_2008_counts_five_minute_periods() {
+        let sla = Contract::Ec2_2008.sla(1.0);
+        // A year has 105,120 five-minute periods; 99.95 % allows 52.56 of them.
+        // 52 one-minute outages, each inside its own period (starting one minute into
+        // periods 0, 100, 200, ...): 100 - 100 × 52 / 105120 = 99.95053 %: kept.
+        let p = 1.0 / 12.0;
+        let trace = |n: u32| -> Vec<(f64, f64, u64)> {
+            (0..n)
+                .map(|i| {
+                    let start = f64::from(i) * 100.0 * p + p / 5.0;
+                    (start, start + p / 5.0, 1)
+                })
+                .collect()
+        };
+        let o = judge(&sla, 8760.0, 1, &trace(52));
+        assert!((o.unavailability[0] - 52.0 / 105_120.0).abs() < 1e-15);
+        assert_eq!(o.breached, 0);
+        // 53: 100 - 100 × 53 / 105120 = 99.94958 %: breached, 10 % of the year's bill.
+        let o = judge(&sla, 8760.0, 1, &trace(53));
+        assert_eq!(o.breached, 1);
+        assert_eq!(o.credit_percent, 10.0);
+        assert!((o.credit_bills - 1.2).abs() < 1e-12);
+        assert_eq!((o.years, o.years_breached), (1, 1));
+    }
+
+    #[test]
+    fn partial_periods_count_by_the_chosen_rule() {
+        // An outage from 2 to 13 minutes touches periods [0, 5), [5, 10), [10, 15):
+        // three count under "any"; only [5, 10) lies wholly inside it, so one counts
+        // under "whole". A second outage inside the already-counted [10, 15) adds
+        // nothing under "any".
+        let minutes = |m: f64| m / 60.0;
+        let mut sla = Contract::Ec2_2008.sla(1.0);
+        let trace = [
+            (minutes(2.0), minutes(13.0), 1),
+            (minutes(13.5), minutes(14.0), 1),
+        ];
+        let any = judge(&sla, 8760.0, 1, &trace);
+        assert!((any.unavailability[0] - 3.0 / 105_120.0).abs() < 1e-15);
+        sla.measure = Measure::RegionUnavailable {
+            period_minutes: 5,
+            partial: PartialPeriods::Whole,
+        };
+        let whole = judge(&sla, 8760.0, 1, &trace);
+        assert!((whole.unavailability[0] - 1.0 / 105_120.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn an_outage_across_months_is_split() {
+        // Calendar months: January ends at 744 h. An outage [743.5, 744.5) puts 0.5 h in
+        // each of January (budget 0.1 % × 744 h = 0.744 h) and February (0.672 h):
+        // neither breaches, though the hour is more than either budget.
+        let mut sla = Contract::S3_2007.sla(1.0);
+        sla.window = Window::CalendarMonth;
+        let o = judge(&sla, 8760.0, 1, &[(743.5, 744.5, 1)]);
+        assert_eq!(o.units, 12);
+        assert!((o.unavailability[0] - 0.5 / 744.0).abs() < 1e-15);
+        assert!((o.unavailability[1] - 0.5 / 672.0).abs() < 1e-15);
+        assert_eq!(o.breached, 0);
     }
 }

@@ -6,7 +6,7 @@
 //! counts fit.
 
 use crate::reliability::{InitialState, NodeId, Process, Structure};
-use crate::scenario::units::HOURS_PER_YEAR;
+use crate::sla::Sla;
 
 #[derive(Debug, Clone)]
 pub struct World {
@@ -96,6 +96,8 @@ pub struct Service {
     /// Up exactly when the service is up.
     pub node: NodeId,
     pub slas: Vec<Sla>,
+    /// What the service costs a month, for turning credits into money.
+    pub monthly_bill: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -103,15 +105,27 @@ pub enum ServiceKind {
     /// Object groups replicated across data centres; up while every group has a
     /// reachable replica.
     Storage {
-        object_groups: u32,
         replicas: u32,
         /// (data centre index, replicas there) per group.
         per_datacenter: Vec<(usize, u32)>,
+        /// One node per object group: up while a replica is reachable.
+        groups: Vec<NodeId>,
+        /// Each group's share of requests, in integer units (so that sums are exact);
+        /// equal unless a popularity skew is given.
+        popularity: Vec<u64>,
+        /// Probability that a five-minute period sees at least one request.
+        request_factor: f64,
     },
     /// Instances in data centres; up while at least `min_up` are up.
     Compute {
+        /// (data centre index, instances there).
         instances: Vec<(usize, u32)>,
         min_up: u32,
+        /// One node per instance, in the order of `instances`.
+        instance_nodes: Vec<NodeId>,
+        /// Down exactly when some region has more than one of the service's zones
+        /// (data centres) with none of its instances up: EC2's "region unavailable".
+        regions_available: NodeId,
     },
 }
 
@@ -121,123 +135,5 @@ impl ServiceKind {
             ServiceKind::Storage { .. } => "storage",
             ServiceKind::Compute { .. } => "compute",
         }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sla {
-    pub name: String,
-    /// Committed uptime as a percentage, e.g. 99.9.
-    pub target_percent: f64,
-    pub window: Window,
-    pub measure: Measure,
-}
-
-impl Sla {
-    /// Whether a window with this uptime fraction breaks the commitment. The boundary
-    /// belongs to the provider: exactly the target is not a breach.
-    pub fn breached_by(&self, uptime: f64) -> bool {
-        uptime * 100.0 < self.target_percent
-    }
-}
-
-/// The period over which an SLA measures uptime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    /// Calendar months of a 365-day year.
-    Month,
-    /// A 365-day year.
-    Year,
-}
-
-/// Days in each month of a 365-day year.
-pub const MONTH_DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-impl Window {
-    pub fn name(self) -> &'static str {
-        match self {
-            Window::Month => "month",
-            Window::Year => "year",
-        }
-    }
-
-    /// Start times (hours) of the consecutive windows that fit entirely in
-    /// `[0, horizon)`, followed by the end of the last one: window `i` is
-    /// `[b[i], b[i + 1])`. Months follow the calendar from 1 January.
-    pub fn boundaries(self, horizon: f64) -> Vec<f64> {
-        let mut bounds = vec![0.0];
-        let mut end = 0.0;
-        let mut index = 0usize;
-        loop {
-            let length = match self {
-                Window::Month => f64::from(MONTH_DAYS[index % 12]) * 24.0,
-                Window::Year => HOURS_PER_YEAR,
-            };
-            end += length;
-            // A window ending within a microsecond of the horizon still fits; this
-            // absorbs rounding in horizons written in other units.
-            if end > horizon + 1e-9 * horizon.max(1.0) {
-                break;
-            }
-            bounds.push(end);
-            index += 1;
-        }
-        bounds
-    }
-}
-
-/// How an SLA turns a window's history into an uptime fraction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Measure {
-    /// 1 - (hours the service is down) / (hours in the window).
-    Downtime,
-}
-
-impl Measure {
-    pub fn name(self) -> &'static str {
-        match self {
-            Measure::Downtime => "downtime",
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_year_of_calendar_months() {
-        let b = Window::Month.boundaries(8760.0);
-        // 12 months: 13 boundaries; January ends after 31 days = 744 h, February after
-        // 59 days = 1416 h; December ends the year at 8760 h.
-        assert_eq!(b.len(), 13);
-        assert_eq!(b[1], 744.0);
-        assert_eq!(b[2], 1416.0);
-        assert_eq!(b[12], 8760.0);
-        // Two years: 24 months, and the 13th is January again.
-        let b2 = Window::Month.boundaries(2.0 * 8760.0);
-        assert_eq!(b2.len(), 25);
-        assert_eq!(b2[13] - b2[12], 744.0);
-    }
-
-    #[test]
-    fn only_whole_windows_count() {
-        // 1.5 years hold one whole year; 40 days hold only January.
-        assert_eq!(Window::Year.boundaries(1.5 * 8760.0), vec![0.0, 8760.0]);
-        assert_eq!(Window::Month.boundaries(40.0 * 24.0), vec![0.0, 744.0]);
-        assert_eq!(Window::Year.boundaries(100.0), vec![0.0]);
-    }
-
-    #[test]
-    fn the_target_itself_is_not_a_breach() {
-        let sla = Sla {
-            name: "s".into(),
-            target_percent: 99.9,
-            window: Window::Month,
-            measure: Measure::Downtime,
-        };
-        assert!(!sla.breached_by(0.999));
-        assert!(sla.breached_by(0.9989));
-        assert!(!sla.breached_by(1.0));
     }
 }

@@ -1,14 +1,13 @@
 //! Checks a raw scenario field by field and lowers it into a [`World`].
 
 use super::raw::{self, LawSpec};
-use super::units::{DurationText, HOURS_PER_YEAR};
+use super::units::{self, DurationText, HOURS_PER_YEAR};
 use super::{MAX_COMPONENTS, MAX_REPLICA_LINKS, ScenarioError};
 use crate::laws::Law;
 use crate::reliability::{InitialState, Input, NodeId, Process, Requirement, StructureBuilder};
+use crate::sla::{Contract, CreditTiers, Measure, PartialPeriods, Sla, Window};
 use crate::streams::{self, Purpose};
-use crate::world::{
-    Datacenter, Domain, DomainKind, Effect, Measure, Service, ServiceKind, Sla, Window, World,
-};
+use crate::world::{Datacenter, Domain, DomainKind, Effect, Service, ServiceKind, World};
 use rand::RngExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -350,7 +349,9 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
                         format!("object groups × replicas exceed the limit of {MAX_REPLICA_LINKS}"),
                     );
                 }
-                let node = build_storage(
+                let (popularity, request_factor) =
+                    requests(storage.requests.as_ref(), storage.object_groups, &path)?;
+                let (node, groups) = build_storage(
                     &mut builder,
                     storage.object_groups,
                     &per_datacenter,
@@ -358,9 +359,11 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
                     &mut placement_rng,
                 );
                 let kind = ServiceKind::Storage {
-                    object_groups: storage.object_groups,
                     replicas: storage.replicas,
                     per_datacenter,
+                    groups,
+                    popularity,
+                    request_factor,
                 };
                 (kind, node)
             }
@@ -382,27 +385,41 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
                         format!("must be between 1 and the number of instances ({total})"),
                     );
                 }
-                let node = build_compute(
+                let (node, instance_nodes) = build_compute(
                     &mut builder,
                     &instances,
                     compute.min_up,
                     &layouts,
                     &laws.instance,
                 );
+                let regions_available =
+                    build_regions(&mut builder, &instances, &instance_nodes, &datacenters);
                 let kind = ServiceKind::Compute {
                     instances,
                     min_up: compute.min_up,
+                    instance_nodes,
+                    regions_available,
                 };
                 (kind, node)
             }
             _ => return err(path, "give exactly one of `storage` and `compute`"),
         };
-        let slas = lower_slas(&spec.slas, &format!("{path}.slas"), horizon)?;
+        let slas = lower_slas(&spec.slas, &format!("{path}.slas"), horizon, &kind)?;
+        let monthly_bill = spec.monthly_bill;
+        if let Some(bill) = monthly_bill
+            && !(bill.is_finite() && (0.0..=1e15).contains(&bill))
+        {
+            return err(
+                format!("{path}.monthly_bill"),
+                format!("must be a non-negative amount, got {bill}"),
+            );
+        }
         services.push(Service {
             name: spec.name.clone(),
             kind,
             node,
             slas,
+            monthly_bill,
         });
     }
 
@@ -529,8 +546,8 @@ fn build_storage(
     per_datacenter: &[(usize, u32)],
     layouts: &[Layout],
     rng: &mut crate::streams::SimRng,
-) -> NodeId {
-    let mut groups = Vec::with_capacity(object_groups as usize);
+) -> (NodeId, Vec<NodeId>) {
+    let mut groups: Vec<NodeId> = Vec::with_capacity(object_groups as usize);
     let mut replicas: Vec<Input> = Vec::new();
     let mut chosen: Vec<usize> = Vec::new();
     for _ in 0..object_groups {
@@ -563,9 +580,56 @@ fn build_storage(
                 replicas.extend(chosen.iter().map(|&a| Input::from(all[a])));
             }
         }
-        groups.push(builder.add(None, Requirement::Any, &replicas).into());
+        groups.push(builder.add(None, Requirement::Any, &replicas));
     }
-    builder.add(None, Requirement::All, &groups)
+    let inputs: Vec<Input> = groups.iter().map(|&g| g.into()).collect();
+    (builder.add(None, Requirement::All, &inputs), groups)
+}
+
+/// Each object group's share of requests, in integer units, and the probability that a
+/// five-minute period sees a request.
+fn requests(
+    spec: Option<&raw::RequestsSpec>,
+    object_groups: u32,
+    path: &str,
+) -> Result<(Vec<u64>, f64)> {
+    let mut request_factor = 1.0;
+    let mut zipf = 0.0;
+    if let Some(spec) = spec {
+        if let Some(rate) = spec.per_second {
+            if !(rate.is_finite() && rate > 0.0) {
+                return err(
+                    format!("{path}.requests.per_second"),
+                    format!("must be a positive number, got {rate}"),
+                );
+            }
+            // Poisson arrivals: P(no request in 300 s) = exp(-300 × rate).
+            request_factor = -(-300.0 * rate).exp_m1();
+        }
+        if let Some(s) = spec.zipf_exponent {
+            if !(s.is_finite() && (0.0..=10.0).contains(&s)) {
+                return err(
+                    format!("{path}.requests.zipf_exponent"),
+                    format!("must be between 0 and 10, got {s}"),
+                );
+            }
+            zipf = s;
+        }
+    }
+    let popularity = if zipf == 0.0 {
+        vec![1; object_groups as usize]
+    } else {
+        // Weights 1/k^s scaled to integers summing to about 2^40, so that the
+        // simulation adds and removes them exactly; every group keeps at least 1.
+        let raw: Vec<f64> = (1..=object_groups)
+            .map(|k| f64::from(k).powf(-zipf))
+            .collect();
+        let total: f64 = raw.iter().sum();
+        raw.iter()
+            .map(|w| ((w / total) * (1u64 << 40) as f64).round().max(1.0) as u64)
+            .collect()
+    };
+    Ok((popularity, request_factor))
 }
 
 /// Places instances round-robin over racks, then hosts, and returns the service's
@@ -576,8 +640,8 @@ fn build_compute(
     min_up: u32,
     layouts: &[Layout],
     law: &Option<Process>,
-) -> NodeId {
-    let mut nodes: Vec<Input> = Vec::new();
+) -> (NodeId, Vec<NodeId>) {
+    let mut nodes: Vec<NodeId> = Vec::new();
     for &(dc, count) in instances {
         let layout = &layouts[dc];
         for j in 0..count as usize {
@@ -592,60 +656,229 @@ fn build_compute(
             } else {
                 layout.anchors_by_rack[0][0]
             };
-            nodes.push(
-                builder
-                    .add(law.clone(), Requirement::All, &[anchor.into()])
-                    .into(),
-            );
+            nodes.push(builder.add(law.clone(), Requirement::All, &[anchor.into()]));
         }
     }
-    builder.add(None, Requirement::AtLeast(min_up), &nodes)
+    let inputs: Vec<Input> = nodes.iter().map(|&n| n.into()).collect();
+    (
+        builder.add(None, Requirement::AtLeast(min_up), &inputs),
+        nodes,
+    )
 }
 
-fn lower_slas(specs: &[raw::SlaSpec], path: &str, horizon: f64) -> Result<Vec<Sla>> {
+/// EC2's "region unavailable": a zone (data centre) is unavailable when none of the
+/// service's instances there is up; a region is unavailable when more than one of its
+/// zones is. Returns a node that is down exactly when some region is unavailable.
+fn build_regions(
+    builder: &mut StructureBuilder,
+    instances: &[(usize, u32)],
+    instance_nodes: &[NodeId],
+    datacenters: &[Datacenter],
+) -> NodeId {
+    let mut regions: BTreeMap<&str, Vec<Input>> = BTreeMap::new();
+    let mut next = 0;
+    for &(dc, count) in instances {
+        let members: Vec<Input> = instance_nodes[next..next + count as usize]
+            .iter()
+            .map(|&n| n.into())
+            .collect();
+        next += count as usize;
+        let zone = builder.add(None, Requirement::Any, &members);
+        regions
+            .entry(datacenters[dc].region.as_str())
+            .or_default()
+            .push(zone.into());
+    }
+    let available: Vec<Input> = regions
+        .values()
+        .map(|zones| {
+            // At most one zone down: at least n - 1 of n up (always true for n = 1).
+            let needed = zones.len() as u32 - 1;
+            builder
+                .add(None, Requirement::AtLeast(needed), zones)
+                .into()
+        })
+        .collect();
+    builder.add(None, Requirement::All, &available)
+}
+
+fn lower_slas(
+    specs: &[raw::SlaSpec],
+    path: &str,
+    horizon: f64,
+    kind: &ServiceKind,
+) -> Result<Vec<Sla>> {
     let mut names = HashSet::new();
     let mut slas = Vec::with_capacity(specs.len());
     for (k, spec) in specs.iter().enumerate() {
         let path = format!("{path}[{k}]");
-        non_empty_id(&spec.name, &format!("{path}.name"))?;
-        if !names.insert(spec.name.as_str()) {
+        let sla = lower_sla(spec, &path, kind)?;
+        if sla.name.trim().is_empty() {
+            return err(format!("{path}.name"), "must not be empty");
+        }
+        if !names.insert(sla.name.clone()) {
             return err(
                 format!("{path}.name"),
-                format!("duplicate SLA name `{}`", spec.name),
+                format!("duplicate SLA name `{}`", sla.name),
             );
         }
-        let target_percent = spec
-            .target
-            .percent()
-            .map_err(|reason| ScenarioError::new(format!("{path}.target"), reason))?;
-        if !(target_percent > 0.0 && target_percent <= 100.0) {
-            return err(
-                format!("{path}.target"),
-                format!("must be more than 0% and at most 100%, got {target_percent}%"),
-            );
-        }
-        let window = match spec.window {
-            raw::WindowSpec::Month => Window::Month,
-            raw::WindowSpec::Year => Window::Year,
-        };
-        if window.boundaries(horizon).len() < 2 {
+        if sla.window.windows(horizon).is_empty() {
             return err(
                 format!("{path}.window"),
                 format!(
                     "the horizon ({horizon} h) is shorter than one {} window",
-                    window.name()
+                    sla.window.name()
                 ),
             );
         }
-        let measure = match spec.measure {
-            None | Some(raw::MeasureSpec::Downtime) => Measure::Downtime,
-        };
-        slas.push(Sla {
-            name: spec.name.clone(),
-            target_percent,
-            window,
-            measure,
-        });
+        slas.push(sla);
     }
     Ok(slas)
+}
+
+fn percent(text: &units::PercentText, path: &str) -> Result<f64> {
+    let value = text
+        .percent()
+        .map_err(|reason| ScenarioError::new(path, reason))?;
+    if !(value > 0.0 && value <= 100.0) {
+        return err(
+            path,
+            format!("must be more than 0% and at most 100%, got {value}%"),
+        );
+    }
+    Ok(value)
+}
+
+fn lower_sla(spec: &raw::SlaSpec, path: &str, kind: &ServiceKind) -> Result<Sla> {
+    let storage = matches!(kind, ServiceKind::Storage { .. });
+    if let Some(contract) = spec.contract {
+        let contract = match contract {
+            raw::ContractSpec::S3_2007 => Contract::S3_2007,
+            raw::ContractSpec::S3Current => Contract::S3Current,
+            raw::ContractSpec::Ec2_2008 => Contract::Ec2_2008,
+            raw::ContractSpec::Ec2RegionCurrent => Contract::Ec2RegionCurrent,
+            raw::ContractSpec::Ec2InstanceCurrent => Contract::Ec2InstanceCurrent,
+        };
+        for (given, field) in [
+            (spec.target.is_some(), "target"),
+            (spec.window.is_some(), "window"),
+            (spec.measure.is_some(), "measure"),
+            (spec.credits.is_some(), "credits"),
+        ] {
+            if given {
+                return err(
+                    format!("{path}.{field}"),
+                    format!(
+                        "the contract `{}` sets its own {field}; give either a contract or \
+                         target, window and measure",
+                        contract.key()
+                    ),
+                );
+            }
+        }
+        if contract.for_storage() != storage {
+            return err(
+                format!("{path}.contract"),
+                format!(
+                    "`{}` is a {} contract but this is a {} service",
+                    contract.key(),
+                    if contract.for_storage() {
+                        "storage"
+                    } else {
+                        "compute"
+                    },
+                    kind.name()
+                ),
+            );
+        }
+        let request_factor = match kind {
+            ServiceKind::Storage { request_factor, .. } => *request_factor,
+            ServiceKind::Compute { .. } => 1.0,
+        };
+        let mut sla = contract.sla(request_factor);
+        if let Some(name) = &spec.name {
+            sla.name = name.clone();
+        }
+        return Ok(sla);
+    }
+    let name = spec
+        .name
+        .clone()
+        .ok_or_else(|| ScenarioError::new(path, "give a `name` (or a `contract`)"))?;
+    let target = spec
+        .target
+        .as_ref()
+        .ok_or_else(|| ScenarioError::new(path, "give a `target` (or a `contract`)"))?;
+    let target_percent = percent(target, &format!("{path}.target"))?;
+    let window = match spec.window {
+        Some(raw::WindowSpec::Month) => Window::CalendarMonth,
+        Some(raw::WindowSpec::Month30Days) => Window::Month30,
+        Some(raw::WindowSpec::Year) => Window::Year,
+        Some(raw::WindowSpec::ServiceYear) => Window::ServiceYear,
+        None => return err(path, "give a `window` (or a `contract`)"),
+    };
+    let measure_path = format!("{path}.measure");
+    let measure = match &spec.measure {
+        None | Some(raw::MeasureSpec::Downtime) => Measure::Downtime,
+        Some(raw::MeasureSpec::ErrorRate) => match kind {
+            ServiceKind::Storage { request_factor, .. } => Measure::ErrorRate {
+                request_factor: *request_factor,
+            },
+            ServiceKind::Compute { .. } => {
+                return err(measure_path, "`error_rate` measures storage services only");
+            }
+        },
+        Some(raw::MeasureSpec::RegionUnavailable { period, partial }) => {
+            if storage {
+                return err(
+                    measure_path,
+                    "`region_unavailable` measures compute services only",
+                );
+            }
+            let period_path = format!("{measure_path}.region_unavailable.period");
+            let minutes = duration(period, &period_path)? * 60.0;
+            let whole = minutes.round();
+            if (minutes - whole).abs() > 1e-9 || whole < 1.0 || 60.0 % whole != 0.0 {
+                return err(
+                    period_path,
+                    format!(
+                        "must be a whole number of minutes that divides an hour, got {minutes} min"
+                    ),
+                );
+            }
+            Measure::RegionUnavailable {
+                period_minutes: whole as u32,
+                partial: match partial {
+                    None | Some(raw::PartialSpec::Any) => PartialPeriods::Any,
+                    Some(raw::PartialSpec::Whole) => PartialPeriods::Whole,
+                },
+            }
+        }
+        Some(raw::MeasureSpec::InstanceUptime) => {
+            if storage {
+                return err(
+                    measure_path,
+                    "`instance_uptime` measures compute services only",
+                );
+            }
+            Measure::InstanceUptime
+        }
+    };
+    let mut tiers = Vec::new();
+    for (i, tier) in spec.credits.iter().flatten().enumerate() {
+        let tier_path = format!("{path}.credits[{i}]");
+        let below = percent(&tier.below, &format!("{tier_path}.below"))?;
+        let credit = percent(&tier.credit, &format!("{tier_path}.credit"))?;
+        tiers.push((below, credit));
+    }
+    let credits = CreditTiers::new(tiers)
+        .map_err(|reason| ScenarioError::new(format!("{path}.credits"), reason))?;
+    Ok(Sla {
+        name,
+        contract: None,
+        target_percent,
+        window,
+        measure,
+        credits,
+    })
 }

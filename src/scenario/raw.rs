@@ -179,6 +179,10 @@ pub struct ServiceSpec {
     pub compute: Option<ComputeSpec>,
     #[serde(default)]
     pub slas: Vec<SlaSpec>,
+    /// What the service costs a month (any currency): reports then give credits in
+    /// money. A yearly window's bill is twelve months'.
+    #[serde(default)]
+    pub monthly_bill: Option<f64>,
 }
 
 /// Replicated object storage: the service is up while every object group has at
@@ -190,6 +194,23 @@ pub struct StorageSpec {
     /// Replicas per object group; must equal the sum of the placement's counts.
     pub replicas: u32,
     pub placement: PlacementSpec,
+    /// How requests arrive, for S3's error-rate measure (default: every five-minute
+    /// period has requests, spread evenly over object groups).
+    #[serde(default)]
+    pub requests: Option<RequestsSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsSpec {
+    /// Mean requests per second (a Poisson stream). A five-minute period with no
+    /// request has an error rate of 0 %.
+    #[serde(default)]
+    pub per_second: Option<f64>,
+    /// Popularity skew: the k-th object group gets requests in proportion to
+    /// 1 / k^s (Zipf); 0 (the default) spreads them evenly.
+    #[serde(default)]
+    pub zipf_exponent: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -209,17 +230,53 @@ pub struct ComputeSpec {
     pub min_up: u32,
 }
 
+/// An SLA: either a built-in `contract` (optionally renamed), or a `target`, a
+/// `window`, a `measure` and optional `credits`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlaSpec {
-    pub name: String,
+    /// A published agreement, reproduced as written (see README, "SLA risk").
+    #[serde(default)]
+    pub contract: Option<ContractSpec>,
+    /// Shown in reports; defaults to the contract's title.
+    #[serde(default)]
+    pub name: Option<String>,
     /// The committed uptime, e.g. "99.9%". A window whose uptime is below it breaches.
-    pub target: PercentText,
-    pub window: WindowSpec,
-    /// How uptime is measured (default "downtime": the fraction of the window the
-    /// service is down).
+    #[serde(default)]
+    pub target: Option<PercentText>,
+    #[serde(default)]
+    pub window: Option<WindowSpec>,
+    /// How uptime is measured (default "downtime").
     #[serde(default)]
     pub measure: Option<MeasureSpec>,
+    /// Service credits: a window whose uptime is below a tier's threshold earns that
+    /// tier's credit (the lowest threshold passed wins; exactly the threshold earns
+    /// nothing).
+    #[serde(default)]
+    pub credits: Option<Vec<CreditTierSpec>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum ContractSpec {
+    /// S3, 2007: 99.9 % a calendar month by average five-minute error rate; credits
+    /// 10 % below 99.9 %, 25 % below 99.0 %.
+    #[serde(rename = "s3-2007")]
+    S3_2007,
+    /// S3 Standard, current: as 2007, plus 100 % below 95.0 %.
+    #[serde(rename = "s3-current")]
+    S3Current,
+    /// EC2, 2008: 99.95 % over the Service Year, by five-minute periods of region
+    /// unavailability; 10 % below.
+    #[serde(rename = "ec2-2008")]
+    Ec2_2008,
+    /// EC2 region level, current: 99.99 % a month by minutes of region
+    /// unavailability; 10 / 30 / 100 % below 99.99 / 99.0 / 95.0 %.
+    #[serde(rename = "ec2-region-current")]
+    Ec2RegionCurrent,
+    /// EC2 instance level, current: 99.5 % a month per instance;
+    /// 10 / 30 / 100 % below 99.5 / 99.0 / 95.0 %.
+    #[serde(rename = "ec2-instance-current")]
+    Ec2InstanceCurrent,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -227,13 +284,51 @@ pub struct SlaSpec {
 pub enum WindowSpec {
     /// Calendar months of a 365-day year (31, 28, 31, 30, ... days).
     Month,
-    /// A 365-day year.
+    /// Consecutive 30-day months.
+    #[serde(rename = "month_30_days")]
+    Month30Days,
+    /// Consecutive 365-day years.
     Year,
+    /// The 365 days before a claim, claims at each month end from the end of the
+    /// first year (EC2 2008); with a one-year horizon, the year.
+    ServiceYear,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum MeasureSpec {
+    /// Uptime = 1 - (time the service is down) / (window length).
+    Downtime,
+    /// Storage only: S3's average of five-minute error rates, computed exactly from
+    /// the fraction of object groups that are unreadable.
+    ErrorRate,
+    /// Compute only: the share of periods in which more than one zone (data centre) of
+    /// a region had none of the service's instances up.
+    RegionUnavailable {
+        /// Period length, a whole number of minutes that divides an hour (EC2 2008: 5).
+        period: DurationText,
+        /// How a partly unavailable period counts (default "any").
+        #[serde(default)]
+        partial: Option<PartialSpec>,
+    },
+    /// Compute only: each instance's own uptime; every instance is judged separately.
+    InstanceUptime,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum MeasureSpec {
-    /// Uptime = 1 - (time the service is down) / (window length).
-    Downtime,
+pub enum PartialSpec {
+    /// A period counts if any part of it was unavailable.
+    Any,
+    /// A period counts only if all of it was unavailable.
+    Whole,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditTierSpec {
+    /// A window with uptime below this earns the credit, e.g. "99.9%".
+    pub below: PercentText,
+    /// Credit as a percentage of the window's bill, e.g. "10%".
+    pub credit: PercentText,
 }

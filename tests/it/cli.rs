@@ -84,7 +84,14 @@ fn check_summarises_the_world() {
     assert!(text.contains("320 disks"), "{text}");
     assert!(text.contains("grid-us-east"), "{text}");
     assert!(text.contains("1000 object groups × 6 replicas"), "{text}");
-    assert!(text.contains("SLA \"S3 99.9% monthly\""), "{text}");
+    assert!(
+        text.contains("SLA \"S3 SLA (2007): 99.9% a month\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("10 % below 99.9 %, 25 % below 99 %, 100 % below 95 %"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -17,8 +17,8 @@ pub fn simulate(world: &World, seed: u64, trials: u64) -> RunSummary {
         trials,
         || RunSummary::new(world),
         || TrialRunner::new(world),
-        |runner, index, summary| summary.push(&runner.run(seed, index)),
-        |_| {},
+        |runner, index, summary| summary.push(runner.run(seed, index)),
+        |_, _| false,
     )
 }
 

@@ -41,3 +41,48 @@ fn the_seed_decides_the_result() {
     assert_eq!(value["seed"], 7);
     assert_eq!(value["trials"], 600);
 }
+
+#[test]
+fn running_to_precision_stops_at_the_same_trial_on_any_threads() {
+    // The stopping rule is checked after every batch of 16 chunks of 256 trials (4,096
+    // trials), on the summary merged so far, so the trial count is a multiple of 4,096
+    // (or the limit) and the same on one thread or two.
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = shipped("ec2-one-zone.json");
+    let run = |threads: &str, name: &str| {
+        let out = dir.path().join(name);
+        let status = nines()
+            .arg("run")
+            .arg(&scenario)
+            .args([
+                "--precision",
+                "0.2",
+                "--max-trials",
+                "30000",
+                "--quiet",
+                "--threads",
+                threads,
+                "--json",
+            ])
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::fs::read_to_string(out).unwrap()
+    };
+    let one = run("1", "one.json");
+    assert_eq!(one, run("2", "two.json"));
+    let report: serde_json::Value = serde_json::from_str(&one).unwrap();
+    let trials = report["trials"].as_u64().unwrap();
+    assert!(trials.is_multiple_of(4096) || trials == 30_000, "{trials}");
+    assert_eq!(report["precision"]["relative"], 0.2);
+    assert!(report["precision"]["converged"].is_boolean());
+    // Asking for both a trial count and a precision is refused.
+    let both = nines()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--precision", "0.1", "--trials", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+}

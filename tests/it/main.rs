@@ -8,4 +8,6 @@ mod analytic;
 mod cli;
 mod common;
 mod determinism;
+mod occupation;
+mod sla_contracts;
 mod sla_windows;
