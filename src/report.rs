@@ -115,6 +115,9 @@ pub struct SlaReport {
     pub breach_in_a_year_probability: Option<Estimate>,
     /// Uptime per window as the contract measures it.
     pub uptime_percent: UptimeReport,
+    /// Unavailability as the contract counts it, in hours a year (its mean per window
+    /// × 8760 h): compare with the service's real `downtime_hours_per_year`.
+    pub counted_downtime_hours_per_year: Estimate,
     pub credit: CreditReport,
 }
 
@@ -256,6 +259,10 @@ fn sla_report(
         breach_probability: breach,
         breach_in_a_year_probability: (s.years_breached.units() > 0)
             .then(|| Estimate::new(s.years_breached.estimate(), s.years_breached.ci(LEVEL))),
+        counted_downtime_hours_per_year: Estimate::new(
+            s.unavailability.mean() * HOURS_PER_YEAR,
+            (ulo * HOURS_PER_YEAR, uhi * HOURS_PER_YEAR),
+        ),
         uptime_percent: UptimeReport {
             mean: 100.0 * (1.0 - s.unavailability.mean()),
             ci95: [100.0 * (1.0 - uhi), 100.0 * (1.0 - ulo)],
@@ -399,6 +406,23 @@ impl Report {
     }
 }
 
+/// One labelled line of an SLA's block in the table.
+fn row(out: &mut String, label: &str, value: String) {
+    let _ = writeln!(out, "    {label:<26} {value}");
+}
+
+fn pct(e: &Estimate, decimals: usize) -> String {
+    format!(
+        "{:.*} %  [{:.*} %, {:.*} %]",
+        decimals,
+        e.mean * 100.0,
+        decimals,
+        e.ci95[0] * 100.0,
+        decimals,
+        e.ci95[1] * 100.0
+    )
+}
+
 fn write_sla(out: &mut String, sla: &SlaReport, monthly_bill: Option<f64>) {
     let _ = writeln!(out);
     let _ = writeln!(
@@ -409,72 +433,71 @@ fn write_sla(out: &mut String, sla: &SlaReport, monthly_bill: Option<f64>) {
         sla.window,
         plural(sla.windows_per_trial, "window")
     );
-    let _ = writeln!(out, "    measured by {}", sla.measure_description);
+    row(out, "measured by", sla.measure_description.clone());
     let u = &sla.uptime_percent;
-    let _ = writeln!(
+    row(
         out,
-        "    uptime per {}      mean {:.5} % [{:.5}, {:.5}]; p1 {:.4} %, p10 {:.4} %, worst {:.4} %",
-        sla.window, u.mean, u.ci95[0], u.ci95[1], u.p1, u.p10, u.min
+        &format!("uptime per {}", sla.window),
+        format!(
+            "mean {:.5} % [{:.5}, {:.5}]; p1 {:.4} %, p10 {:.4} %, worst {:.4} %",
+            u.mean, u.ci95[0], u.ci95[1], u.p1, u.p10, u.min
+        ),
     );
-    let b = &sla.breach_probability;
-    let _ = writeln!(
+    let c = &sla.counted_downtime_hours_per_year;
+    row(
         out,
-        "    P({} breaches)     {:.4} %  [{:.4} %, {:.4} %]",
-        sla.window,
-        b.mean * 100.0,
-        b.ci95[0] * 100.0,
-        b.ci95[1] * 100.0
+        "counted as down",
+        format!(
+            "{} a year [{}, {}]",
+            format_rounded(c.mean),
+            format_rounded(c.ci95[0]),
+            format_rounded(c.ci95[1])
+        ),
+    );
+    row(
+        out,
+        &format!("P(a {} breaches)", sla.window),
+        pct(&sla.breach_probability, 4),
     );
     if let Some(y) = &sla.breach_in_a_year_probability {
-        let _ = writeln!(
-            out,
-            "    P(a year has a breach)  {:.4} %  [{:.4} %, {:.4} %]",
-            y.mean * 100.0,
-            y.ci95[0] * 100.0,
-            y.ci95[1] * 100.0
-        );
+        row(out, "P(a year has a breach)", pct(y, 4));
     }
     let w = &sla.breached_windows_per_year;
-    let _ = writeln!(
+    row(
         out,
-        "    breached windows per year  {:.4} [{:.4}, {:.4}]",
-        w.mean, w.ci95[0], w.ci95[1]
+        "breached windows a year",
+        format!("{:.4} [{:.4}, {:.4}]", w.mean, w.ci95[0], w.ci95[1]),
     );
+    for t in &sla.credit.tiers {
+        row(
+            out,
+            &format!("P({} % credit)", t.credit_percent),
+            format!(
+                "{}  (uptime below {} %)",
+                pct(&t.probability, 4),
+                t.below_percent
+            ),
+        );
+    }
     if sla.credit.tiers.is_empty() {
         return;
     }
-    let tiers: Vec<String> = sla
-        .credit
-        .tiers
-        .iter()
-        .map(|t| {
-            format!(
-                "{} % below {} %: {:.4} %",
-                t.credit_percent,
-                t.below_percent,
-                t.probability.mean * 100.0
-            )
-        })
-        .collect();
-    let _ = writeln!(
+    row(
         out,
-        "    credit tiers per {}  {}",
-        sla.window,
-        tiers.join("; ")
-    );
-    let c = &sla.credit.expected_fraction_of_annual_bill;
-    let _ = writeln!(
-        out,
-        "    expected credit       {:.5} % of the annual bill [{:.5}, {:.5}]",
-        c.mean * 100.0,
-        c.ci95[0] * 100.0,
-        c.ci95[1] * 100.0
+        "expected credit",
+        format!(
+            "{} of the annual bill",
+            pct(&sla.credit.expected_fraction_of_annual_bill, 5)
+        ),
     );
     if let (Some(m), Some(bill)) = (&sla.credit.expected_money_per_year, monthly_bill) {
-        let _ = writeln!(
+        row(
             out,
-            "                          {:.2} a year on a monthly bill of {bill} [{:.2}, {:.2}]",
-            m.mean, m.ci95[0], m.ci95[1]
+            "",
+            format!(
+                "{:.2} a year on a monthly bill of {bill}  [{:.2}, {:.2}]",
+                m.mean, m.ci95[0], m.ci95[1]
+            ),
         );
     }
 }
