@@ -139,3 +139,56 @@ fn monthly_breach_probability_of_one_unit_matches_the_markov_chain() {
     crate::common::assert_close("monthly breach probability", breaches.estimate(), se, exact);
     assert_eq!(breaches.units(), 4000 * 12);
 }
+
+#[test]
+fn instance_level_sla_judges_each_instance() {
+    // Two instances on site a, down with it from 8700 h to 8748 h, in December (744 h):
+    // each instance's December uptime is 100 × (1 - 48/744) = 93.548 %, below 95.0 %:
+    // 100 % credit on its share of the bill. Units: 12 months × 2 instances = 24 a
+    // trial, 2 of them breached; credit 2 × 100 % × (1/2 of a monthly bill) = 1 bill.
+    let w = sites(
+        (8700.0, 48.0),
+        None,
+        json!({ "name": "ec2", "monthly_bill": 600,
+                "compute": { "instances": { "a": 2 }, "min_up": 1 },
+                "slas": [ { "contract": "ec2-instance-current" } ] }),
+    );
+    let r = report(&w, 1);
+    let sla = &r["services"][0]["slas"][0];
+    assert_eq!(sla["windows_per_trial"], 24);
+    assert_eq!(sla["breach_probability"]["mean"], 2.0 / 24.0);
+    assert_eq!(sla["credit"]["tiers"][2]["probability"]["mean"], 2.0 / 24.0);
+    let money = sla["credit"]["expected_money_per_year"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!((money - 600.0).abs() < 1e-9, "{money}");
+}
+
+#[test]
+fn popular_groups_weigh_more_in_the_error_rate() {
+    // Zipf exponent 1 over two groups: weights 1/1 and 1/2, shares 2/3 and 1/3. Both
+    // groups share site a's fate here, so the error rate during an outage is still
+    // 100 %; what this checks is that weights add up to a whole (no residue after the
+    // outage) and that the request rate scales the error rate: 0.001 requests a second
+    // give a five-minute period a request with probability 1 - e^(-0.3) = 0.259182.
+    // December uptime: 100 × (1 - 0.259182 × 48/744) = 98.32786 %.
+    let w = sites(
+        (8700.0, 48.0),
+        None,
+        json!({ "name": "s3",
+                "storage": { "object_groups": 2, "replicas": 1,
+                             "placement": { "per_datacenter": { "a": 1 } },
+                             "requests": { "per_second": 0.001, "zipf_exponent": 1.0 } },
+                "slas": [ { "contract": "s3-current" } ] }),
+    );
+    let r = report(&w, 1);
+    let sla = &r["services"][0]["slas"][0];
+    let worst = sla["uptime_percent"]["min"].as_f64().unwrap();
+    let expected = 100.0 * (1.0 - (1.0 - (-0.3f64).exp()) * 48.0 / 744.0);
+    assert!((worst - expected).abs() < 1e-3, "{worst} vs {expected}");
+    // Eleven months untouched: exactly 100 %.
+    assert_eq!(
+        sla["uptime_percent"]["histogram"][0]["probability"],
+        11.0 / 12.0
+    );
+}
