@@ -2,8 +2,9 @@
 //! Every failure comes back as an [`Error`] whose kind decides the exit code in `main`.
 
 use crate::montecarlo;
+use crate::parts::{self, Part};
 use crate::report::{PrecisionReport, Report, budget_table};
-use crate::scenario::{self, LoadError, units::PercentText};
+use crate::scenario::{self, units::PercentText};
 use crate::summary::RunSummary;
 use crate::trial::TrialRunner;
 use crate::world::{ServiceKind, World};
@@ -30,6 +31,8 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario and summarise the world it describes.
     Check { scenario: PathBuf },
+    /// Merge the part files of a run split with `run --shard` into its result.
+    Merge(MergeArgs),
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Print the downtime an uptime target allows per month and per year.
@@ -69,6 +72,24 @@ pub struct RunArgs {
     /// Print nothing but errors (and no table).
     #[arg(long)]
     pub quiet: bool,
+    /// Run only shard I of N (1-based), writing a part file to --json for `nines
+    /// merge`. Without it, SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT (and
+    /// SLURM_ARRAY_TASK_MIN) choose the shard when set.
+    #[arg(long, value_name = "I/N", conflicts_with = "precision")]
+    pub shard: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The part files, one per shard, in any order.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Also write the merged result as JSON to this file (atomically).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Print nothing but errors (and no table).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// What went wrong, by who can fix it.
@@ -97,21 +118,64 @@ impl fmt::Display for Error {
     }
 }
 
-fn load(path: &Path) -> Result<World, Error> {
-    scenario::load(path).map_err(|e| match e {
-        // A scenario file that cannot be read is the user's input too.
-        LoadError::Io(io) => Error::Input(format!("cannot read {}: {io}", path.display())),
-        LoadError::Invalid(invalid) => {
-            Error::Input(format!("invalid scenario {}: {invalid}", path.display()))
+/// Reads and lowers a scenario file; returns the world and the file's text.
+fn load(path: &Path) -> Result<(World, String), Error> {
+    // A scenario file that cannot be read is the user's input too.
+    let text = std::fs::read_to_string(path)
+        .map_err(|io| Error::Input(format!("cannot read {}: {io}", path.display())))?;
+    let world = scenario::from_str(&text)
+        .map_err(|e| Error::Input(format!("invalid scenario {}: {e}", path.display())))?;
+    Ok((world, text))
+}
+
+/// Which shard to run: `--shard I/N`, else Slurm's array variables, else none.
+/// Returns a 0-based index and the count.
+fn shard(arg: Option<&str>) -> Result<Option<(u64, u64)>, Error> {
+    let parse = |text: &str, source: &str| -> Result<(u64, u64), Error> {
+        let bad = || {
+            Error::Input(format!(
+                "{source}: expected I/N with 1 <= I <= N, e.g. 3/8, got `{text}`"
+            ))
+        };
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let i: u64 = i.trim().parse().map_err(|_| bad())?;
+        let n: u64 = n.trim().parse().map_err(|_| bad())?;
+        if i == 0 || i > n {
+            return Err(bad());
         }
-    })
+        Ok((i - 1, n))
+    };
+    if let Some(text) = arg {
+        return parse(text, "--shard").map(Some);
+    }
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT")) {
+        (Some(id), Some(count)) => {
+            let min = var("SLURM_ARRAY_TASK_MIN").unwrap_or_else(|| "0".into());
+            let number = |v: &str| -> Result<u64, Error> {
+                v.trim()
+                    .parse()
+                    .map_err(|_| Error::Input(format!("SLURM_ARRAY_TASK_*: `{v}` is not a number")))
+            };
+            let index = number(&id)?.checked_sub(number(&min)?).ok_or_else(|| {
+                Error::Input("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN".into())
+            })?;
+            parse(
+                &format!("{}/{count}", index + 1),
+                "SLURM_ARRAY_TASK_ID/COUNT",
+            )
+            .map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Merge(args) => merge(args),
         Command::Check { scenario } => {
-            let world = load(&scenario)?;
+            let (world, _) = load(&scenario)?;
             print!("{}", describe(&world));
             Ok(())
         }
@@ -143,7 +207,8 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
 
 /// Simulates the scenario and reports; see [`RunArgs`].
 fn run(args: RunArgs) -> Result<(), Error> {
-    let world = load(&args.scenario)?;
+    let (world, scenario_text) = load(&args.scenario)?;
+    let shard = shard(args.shard.as_deref())?;
     if let Some(rel) = args.precision
         && !(rel.is_finite() && rel > 0.0 && rel < 1.0)
     {
@@ -183,6 +248,48 @@ fn run(args: RunArgs) -> Result<(), Error> {
         None
     };
     let started = Instant::now();
+    if let Some((index, count)) = shard {
+        let path = args
+            .json
+            .as_ref()
+            .ok_or_else(|| Error::Input("--shard: give --json PATH for the part file".into()))?;
+        let batches = montecarlo::shard_batches(trials, index, count);
+        let mut summaries = Vec::new();
+        pool.install(|| {
+            montecarlo::run_batches(
+                trials,
+                batches.clone(),
+                || RunSummary::new(&world),
+                || TrialRunner::new(&world),
+                |runner, index, summary| summary.push(runner.run(seed, index)),
+                |_, summary| {
+                    summaries.push(summary);
+                    false
+                },
+            )
+        });
+        let done: u64 = summaries.iter().map(|s| s.trials).sum();
+        let part = Part::new(
+            scenario_text,
+            seed,
+            trials,
+            index,
+            count,
+            batches.start,
+            summaries,
+        );
+        let text = serde_json::to_string(&part).expect("parts serialise");
+        write_atomically(path, text.as_bytes())?;
+        if !args.quiet {
+            eprintln!(
+                "shard {}/{count}: {done} of {trials} trials in {:.2} s, part written to {}",
+                index + 1,
+                started.elapsed().as_secs_f64(),
+                path.display()
+            );
+        }
+        return Ok(());
+    }
     let summary = pool.install(|| {
         montecarlo::run(
             trials,
@@ -218,6 +325,33 @@ fn run(args: RunArgs) -> Result<(), Error> {
             summary.events as f64 / elapsed / 1e6,
             pool.current_num_threads()
         );
+    }
+    Ok(())
+}
+
+/// Merges the parts of a sharded run and reports as `run` would have.
+fn merge(args: MergeArgs) -> Result<(), Error> {
+    let mut parts = Vec::with_capacity(args.parts.len());
+    for path in &args.parts {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Input(format!("cannot read part {name}: {e}")))?;
+        let part: Part = serde_json::from_str(&text)
+            .map_err(|e| Error::Input(format!("{name} is not a nines part file: {e}")))?;
+        parts.push((name, part));
+    }
+    let ordered = parts::check(&parts).map_err(|e| Error::Input(format!("merge: {e}")))?;
+    let first = &ordered[0].1;
+    let world = scenario::from_str(&first.scenario)
+        .map_err(|e| Error::Input(format!("merge: the parts' scenario is invalid: {e}")))?;
+    let mut total = RunSummary::new(&world);
+    parts::merge_into(&mut total, &ordered);
+    let report = Report::new(&world, first.seed, &total, None);
+    if let Some(path) = &args.json {
+        write_atomically(path, report.to_json().as_bytes())?;
+    }
+    if !args.quiet {
+        print!("{}", report.to_table());
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod engine;
 pub mod laws;
 pub mod montecarlo;
+pub mod parts;
 pub mod reliability;
 pub mod report;
 pub mod scenario;

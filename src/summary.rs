@@ -14,6 +14,7 @@ use crate::scenario::units::HOURS_PER_YEAR;
 use crate::stats::{ClusteredProportion, Moments, QuantileSketch};
 use crate::trial::TrialOutcome;
 use crate::world::World;
+use serde::{Deserialize, Serialize};
 
 /// Confidence level of every interval nines reports.
 pub const LEVEL: f64 = 0.95;
@@ -40,7 +41,7 @@ pub fn mean_ci(moments: &Moments, upper_if_none: f64) -> (f64, f64) {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlaSummary {
     /// Breached units over all units, clustered by trial.
     pub breaches: ClusteredProportion,
@@ -62,7 +63,7 @@ pub struct SlaSummary {
     pub bands: [u64; UPTIME_BANDS.len()],
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceSummary {
     /// Fraction of the horizon the service was down, one value per trial.
     pub unavailability: Moments,
@@ -74,11 +75,12 @@ pub struct ServiceSummary {
     pub slas: Vec<SlaSummary>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     pub trials: u64,
     pub events: u64,
     /// Hours simulated per trial.
+    #[serde(with = "crate::stats::bits")]
     pub horizon: f64,
     pub services: Vec<ServiceSummary>,
 }

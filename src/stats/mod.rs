@@ -48,3 +48,17 @@ mod tests {
         assert!((super::Z95 - super::z_two_sided(0.95)).abs() < 1e-15);
     }
 }
+
+/// Serde adapters that store an `f64` as its bit pattern, so that a summary written to
+/// a file and read back is bit-for-bit the same (infinities included).
+pub mod bits {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(x.to_bits())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        u64::deserialize(d).map(f64::from_bits)
+    }
+}

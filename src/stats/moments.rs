@@ -1,6 +1,6 @@
 //! Streaming mean / variance / extrema with a mergeable state.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::critical::t_two_sided;
 
@@ -17,13 +17,18 @@ use super::critical::t_two_sided;
 /// and order-independent.
 ///
 /// An empty summary has `count() == 0`, `mean() == 0`, `variance() == 0`,
-/// `min() == +∞` and `max() == −∞` (serialised as `null` by `serde_json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `min() == +∞` and `max() == −∞`. Serialised with each `f64` as its bit pattern,
+/// so that a summary read back from a file is exactly the one written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Moments {
     n: u64,
+    #[serde(with = "super::bits")]
     mean: f64,
+    #[serde(with = "super::bits")]
     m2: f64,
+    #[serde(with = "super::bits")]
     min: f64,
+    #[serde(with = "super::bits")]
     max: f64,
 }
 

@@ -1,7 +1,7 @@
 //! Confidence intervals for proportions: plain Wilson score intervals and a
 //! streaming, mergeable cluster-robust ratio estimator.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::critical::z_two_sided;
 
@@ -103,7 +103,7 @@ fn wilson_p(p: f64, n: f64, level: f64) -> (f64, f64) {
 /// is only used in [`ci`](Self::ci), as a pure function of those integers;
 /// the squared residual sum is computed exactly in `u128` whenever it fits
 /// (always, for realistic simulation sizes) and otherwise from `f64` sums.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ClusteredProportion {
     clusters: u64,
     units: u64,

@@ -1,6 +1,6 @@
 //! Fixed-layout, mergeable quantile sketch for non-negative values.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Relative accuracy α of [`QuantileSketch`].
 const ALPHA: f64 = 0.005;
@@ -102,16 +102,22 @@ fn nearest_rank(q: f64, n: u64) -> u64 {
 /// commutative: any merge order yields the identical sketch.
 ///
 /// [`merge`]: Self::merge
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuantileSketch {
     count: u64,
     zeros: u64,
-    /// +∞ while empty.
+    /// +∞ while empty (serialised as its bit pattern, like `max`).
+    #[serde(with = "super::bits")]
     min: f64,
     /// −∞ while empty.
+    #[serde(with = "super::bits")]
     max: f64,
     /// Serialised sparsely as `[[i, count], …]` with `i` the γ exponent.
-    #[serde(rename = "buckets", serialize_with = "serialize_sparse")]
+    #[serde(
+        rename = "buckets",
+        serialize_with = "serialize_sparse",
+        deserialize_with = "deserialize_sparse"
+    )]
     counts: Vec<u64>,
 }
 
@@ -123,6 +129,20 @@ fn serialize_sparse<S: Serializer>(counts: &[u64], s: S) -> Result<S::Ok, S::Err
             .filter(|&(_, &c)| c != 0)
             .map(|(k, &c)| (k as i32 + MIN_INDEX, c)),
     )
+}
+
+fn deserialize_sparse<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    let pairs = Vec::<(i32, u64)>::deserialize(d)?;
+    let mut counts = vec![0; NUM_BUCKETS];
+    for (i, c) in pairs {
+        let k = i
+            .checked_sub(MIN_INDEX)
+            .and_then(|k| usize::try_from(k).ok())
+            .filter(|&k| k < NUM_BUCKETS)
+            .ok_or_else(|| serde::de::Error::custom(format!("bucket {i} out of range")))?;
+        counts[k] = c;
+    }
+    Ok(counts)
 }
 
 impl Default for QuantileSketch {
@@ -420,10 +440,18 @@ mod tests {
         s.push(1.0);
         s.push(1.0);
         let json = serde_json::to_string(&s).unwrap();
-        // 1.0 = γ^0 lies in bucket i = 0.
+        // 1.0 = γ^0 lies in bucket i = 0; min and max are stored as bit patterns
+        // (1.0 is 0x3ff0000000000000 = 4607182418800017408).
         assert_eq!(
             json,
-            r#"{"count":3,"zeros":1,"min":0.0,"max":1.0,"buckets":[[0,2]]}"#
+            r#"{"count":3,"zeros":1,"min":0,"max":4607182418800017408,"buckets":[[0,2]]}"#
         );
+        // And it reads back exactly, empty sketches (infinite min and max) included.
+        let back: QuantileSketch = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        let empty = QuantileSketch::new();
+        let back: QuantileSketch =
+            serde_json::from_str(&serde_json::to_string(&empty).unwrap()).unwrap();
+        assert_eq!(back, empty);
     }
 }
