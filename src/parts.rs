@@ -70,7 +70,7 @@ impl fmt::Display for MergeError {
 
 /// Checks that `parts` (each with a name for messages, e.g. its file) are all the
 /// shards of one run, and returns them ordered by shard.
-pub fn check<'p>(parts: &'p [(String, Part)]) -> Result<Vec<&'p (String, Part)>, MergeError> {
+pub fn check(parts: &[(String, Part)]) -> Result<Vec<&(String, Part)>, MergeError> {
     let Some((first_name, first)) = parts.first() else {
         return Err(MergeError("no parts to merge".into()));
     };
