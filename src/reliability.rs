@@ -87,6 +87,10 @@ pub enum InitialState {
 
 const NO_PROCESS: u32 = u32::MAX;
 
+/// Marks an edge with a ride-through probability in `Structure::dependent`. Node
+/// indices stay below it (the builder refuses more nodes).
+const RIDES_THROUGH: u32 = 1 << 31;
+
 /// What the event loop needs to know of a node, packed so that one event touches one
 /// or two cache lines.
 #[derive(Debug, Clone, Copy)]
@@ -105,8 +109,10 @@ pub struct Structure {
     processes: Vec<Process>,
     /// One entry per node, plus a sentinel whose `first_edge` ends the last node's edges.
     nodes: Vec<NodeInfo>,
-    /// Per edge, in compressed rows by input: the dependent, and its ride-through.
+    /// Per edge, in compressed rows by input: the dependent's index, with
+    /// `RIDES_THROUGH` set when the edge has a ride-through probability.
     dependent: Vec<u32>,
+    /// Per edge: its ride-through probability (read only for flagged edges).
     ride_through: Vec<f64>,
 }
 
@@ -129,11 +135,6 @@ impl Structure {
     /// Nodes that have a process of their own.
     pub fn process_count(&self) -> usize {
         self.processes.len()
-    }
-
-    #[inline]
-    fn edges_of(&self, node: usize) -> std::ops::Range<usize> {
-        self.nodes[node].first_edge as usize..self.nodes[node + 1].first_edge as usize
     }
 }
 
@@ -166,7 +167,10 @@ impl StructureBuilder {
         requirement: Requirement,
         inputs: &[Input],
     ) -> NodeId {
-        let id = u32::try_from(self.process_of.len()).expect("too many nodes");
+        let id = u32::try_from(self.process_of.len())
+            .ok()
+            .filter(|&id| id < RIDES_THROUGH)
+            .expect("too many nodes");
         let n = u32::try_from(inputs.len()).expect("too many inputs");
         let k = match requirement {
             Requirement::All => n,
@@ -214,7 +218,7 @@ impl StructureBuilder {
         let mut ride_through = vec![0.0; self.edges.len()];
         for &(from, to, rt) in &self.edges {
             let slot = fill[from as usize] as usize;
-            dependent[slot] = to;
+            dependent[slot] = if rt > 0.0 { to | RIDES_THROUGH } else { to };
             ride_through[slot] = rt;
             fill[from as usize] += 1;
         }
@@ -252,15 +256,35 @@ impl Observer for () {
 
 const UNWATCHED: u32 = u32::MAX;
 
-/// One node's state in a trial.
+/// One node's state in a trial, with a copy of what the event loop reads of its
+/// structure, so that handling an event touches one cache line of node data.
 #[derive(Debug, Clone, Copy)]
 struct NodeState {
     /// Inputs whose outage reached this node.
     inputs_down: u32,
+    /// How many inputs may be down before the requirement fails.
+    slack: u32,
     /// Index under which the observer knows this node, or `UNWATCHED`.
     watch: u32,
+    /// Index into `Structure::processes`, or `NO_PROCESS`.
+    process: u32,
+    /// The edges to this node's dependents: `first_edge..end_edge`.
+    first_edge: u32,
+    end_edge: u32,
     own_up: bool,
     effective_up: bool,
+}
+
+impl NodeState {
+    #[inline]
+    fn requirement_holds(&self) -> bool {
+        self.inputs_down <= self.slack
+    }
+
+    #[inline]
+    fn edges(&self) -> std::ops::Range<usize> {
+        self.first_edge as usize..self.end_edge as usize
+    }
 }
 
 /// The mutable state of one trial: which nodes are up, and the random streams that
@@ -269,7 +293,8 @@ struct NodeState {
 pub struct Dynamics<'s, O> {
     structure: &'s Structure,
     state: Vec<NodeState>,
-    /// Per edge: whether the input's current outage reached the dependent.
+    /// Per edge with a ride-through: whether the input's current outage reached the
+    /// dependent. (Other edges always pass outages on.)
     edge_down: Vec<bool>,
     worklist: Vec<u32>,
     lifetimes: SimRng,
@@ -281,15 +306,21 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     /// State for `structure`, reporting the nodes in `watched` (watch index = position
     /// in the slice) to `observer`.
     pub fn new(structure: &'s Structure, watched: &[NodeId], observer: O) -> Self {
-        let mut state = vec![
-            NodeState {
-                inputs_down: 0,
-                watch: UNWATCHED,
-                own_up: true,
-                effective_up: true,
-            };
-            structure.node_count()
-        ];
+        let mut state: Vec<NodeState> = (0..structure.node_count())
+            .map(|i| {
+                let info = &structure.nodes[i];
+                NodeState {
+                    inputs_down: 0,
+                    slack: info.input_count - info.required_up,
+                    watch: UNWATCHED,
+                    process: info.process,
+                    first_edge: info.first_edge,
+                    end_edge: structure.nodes[i + 1].first_edge,
+                    own_up: true,
+                    effective_up: true,
+                }
+            })
+            .collect();
         for (w, node) in watched.iter().enumerate() {
             state[node.index()].watch = w as u32;
         }
@@ -328,7 +359,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
         self.edge_down.fill(false);
         // Nodes are numbered so that inputs come first: one pass settles everything.
         for node in 0..s.node_count() {
-            let own_up = match s.nodes[node].process {
+            let own_up = match self.state[node].process {
                 NO_PROCESS => true,
                 p => {
                     let process = &s.processes[p as usize];
@@ -344,11 +375,12 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                     up
                 }
             };
-            self.state[node].own_up = own_up;
-            let up = own_up && self.requirement_holds(node);
-            self.state[node].effective_up = up;
+            let state = &mut self.state[node];
+            state.own_up = own_up;
+            let up = own_up && state.requirement_holds();
+            state.effective_up = up;
             if !up {
-                for edge in s.edges_of(node) {
+                for edge in state.edges() {
                     self.take_down(edge);
                 }
             }
@@ -359,49 +391,68 @@ impl<'s, O: Observer> Dynamics<'s, O> {
         }
     }
 
-    #[inline]
-    fn requirement_holds(&self, node: usize) -> bool {
-        let info = &self.structure.nodes[node];
-        info.input_count - self.state[node].inputs_down >= info.required_up
-    }
-
-    /// The input of `edge` went down: the dependent loses it unless it rides through.
-    #[inline]
+    /// The input of `edge` went down: the dependent loses it unless the edge rides
+    /// through. (Used when settling initial states.)
     fn take_down(&mut self, edge: usize) {
-        let rt = self.structure.ride_through[edge];
-        if rt > 0.0 && self.ride_through.random::<f64>() < rt {
-            return;
+        let word = self.structure.dependent[edge];
+        if word & RIDES_THROUGH != 0 {
+            if self.ride_through.random::<f64>() < self.structure.ride_through[edge] {
+                return;
+            }
+            self.edge_down[edge] = true;
         }
-        self.edge_down[edge] = true;
-        self.state[self.structure.dependent[edge] as usize].inputs_down += 1;
+        self.state[(word & !RIDES_THROUGH) as usize].inputs_down += 1;
     }
 
-    /// Recomputes `node`'s effective state; if it changed, records it, tells the
-    /// observer and propagates to dependents.
-    fn settle(&mut self, node: usize, now: Time) {
-        if !self.update(node, now) || self.structure.edges_of(node).is_empty() {
-            return;
-        }
-        self.worklist.push(node as u32);
-        while let Some(changed) = self.worklist.pop() {
-            let changed = changed as usize;
-            let up = self.state[changed].effective_up;
-            for edge in self.structure.edges_of(changed) {
-                let dependent = self.structure.dependent[edge] as usize;
-                if up {
-                    if !self.edge_down[edge] {
-                        continue;
-                    }
-                    self.edge_down[edge] = false;
-                    self.state[dependent].inputs_down -= 1;
-                } else {
-                    self.take_down(edge);
-                    if !self.edge_down[edge] {
-                        continue;
+    /// Propagates a change of `node`'s effective state to its dependents, and theirs.
+    /// This is the simulator's innermost loop: one pass over each changed node's edges,
+    /// touching each dependent's state once.
+    fn propagate(&mut self, node: usize, now: Time) {
+        let structure = self.structure;
+        // Borrow each field once, so that the loop keeps them in registers.
+        let states = &mut self.state[..];
+        let edge_down = &mut self.edge_down[..];
+        let worklist = &mut self.worklist;
+        let observer = &mut self.observer;
+        let ride_through = &mut self.ride_through;
+        worklist.push(node as u32);
+        while let Some(changed) = worklist.pop() {
+            let source = states[changed as usize];
+            let up = source.effective_up;
+            let first = source.first_edge as usize;
+            for (offset, &word) in structure.dependent[source.edges()].iter().enumerate() {
+                if word & RIDES_THROUGH != 0 {
+                    // Whether this outage reaches the dependent was decided when it
+                    // began; only an outage that reached it ends for it.
+                    let edge = first + offset;
+                    if up {
+                        if !edge_down[edge] {
+                            continue;
+                        }
+                        edge_down[edge] = false;
+                    } else {
+                        if ride_through.random::<f64>() < structure.ride_through[edge] {
+                            continue;
+                        }
+                        edge_down[edge] = true;
                     }
                 }
-                if self.update(dependent, now) {
-                    self.worklist.push(dependent as u32);
+                let dependent = (word & !RIDES_THROUGH) as usize;
+                let state = &mut states[dependent];
+                if up {
+                    state.inputs_down -= 1;
+                } else {
+                    state.inputs_down += 1;
+                }
+                let effective = state.own_up && state.requirement_holds();
+                if effective != state.effective_up {
+                    state.effective_up = effective;
+                    if state.watch != UNWATCHED {
+                        observer.on_change(state.watch, now, effective);
+                    }
+                    if state.end_edge > state.first_edge {
+                        worklist.push(dependent as u32);
+                    }
                 }
             }
         }
@@ -410,12 +461,13 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     /// Returns whether `node`'s effective state changed.
     #[inline]
     fn update(&mut self, node: usize, now: Time) -> bool {
-        let up = self.state[node].own_up && self.requirement_holds(node);
-        if up == self.state[node].effective_up {
+        let state = &mut self.state[node];
+        let up = state.own_up && state.requirement_holds();
+        if up == state.effective_up {
             return false;
         }
-        self.state[node].effective_up = up;
-        let watch = self.state[node].watch;
+        state.effective_up = up;
+        let watch = state.watch;
         if watch != UNWATCHED {
             self.observer.on_change(watch, now, up);
         }
@@ -430,12 +482,16 @@ impl<O: Observer> Model for Dynamics<'_, O> {
     #[inline]
     fn handle(&mut self, node: NodeId, scheduler: &mut Scheduler<NodeId>) {
         let i = node.index();
-        let process = &self.structure.processes[self.structure.nodes[i].process as usize];
-        let up = !self.state[i].own_up;
-        self.state[i].own_up = up;
+        let state = &mut self.state[i];
+        let up = !state.own_up;
+        state.own_up = up;
+        let process = &self.structure.processes[state.process as usize];
         let law = if up { &process.up } else { &process.down };
+        let now = scheduler.now();
         scheduler.schedule_in(law.sample(&mut self.lifetimes), node);
-        self.settle(i, scheduler.now());
+        if self.update(i, now) && !self.state[i].edges().is_empty() {
+            self.propagate(i, now);
+        }
     }
 }
 
