@@ -10,7 +10,7 @@ use nines::laws::Law;
 use nines::reliability::{
     Dynamics, InitialState, NodeId, Process, Requirement, Structure, StructureBuilder,
 };
-use nines::streams::{Purpose, stream};
+use nines::streams::ComponentRng;
 use rand::RngExt;
 use rand_distr::Exp1;
 use std::cmp::Reverse;
@@ -27,7 +27,7 @@ fn farm(n: usize) -> Structure {
     };
     let mut builder = StructureBuilder::new();
     for _ in 0..n {
-        builder.add(Some(process.clone()), Requirement::All, &[]);
+        builder.add(builder.len(), Some(process.clone()), Requirement::All, &[]);
     }
     builder.build()
 }
@@ -35,18 +35,13 @@ fn farm(n: usize) -> Structure {
 /// One trial of the farm on the engine; returns the events fired.
 fn engine_trial(dynamics: &mut Dynamics<'_, ()>, scheduler: &mut Scheduler<NodeId>) -> u64 {
     scheduler.reset(HORIZON);
-    dynamics.start(
-        scheduler,
-        InitialState::AllNew,
-        stream(1, 0, Purpose::Lifetimes),
-        stream(1, 0, Purpose::RideThrough),
-    );
+    dynamics.start(scheduler, InitialState::AllNew, 1, 0);
     engine::run(dynamics, scheduler)
 }
 
 /// The same trial as a plain loop over a binary heap of (time, component).
 fn binary_heap_trial(n: usize, heap: &mut BinaryHeap<Reverse<(u64, u32)>>, up: &mut [bool]) -> u64 {
-    let mut rng = stream(1, 0, Purpose::Lifetimes);
+    let mut rng = ComponentRng::new(1, 0, 0);
     heap.clear();
     for (i, state) in up.iter_mut().enumerate() {
         *state = true;

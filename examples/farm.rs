@@ -6,7 +6,6 @@
 use nines::engine::{self, Scheduler};
 use nines::laws::Law;
 use nines::reliability::{Dynamics, InitialState, Process, Requirement, StructureBuilder};
-use nines::streams::{Purpose, stream};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -18,7 +17,7 @@ fn main() {
     };
     let mut builder = StructureBuilder::new();
     for _ in 0..n {
-        builder.add(Some(process.clone()), Requirement::All, &[]);
+        builder.add(builder.len(), Some(process.clone()), Requirement::All, &[]);
     }
     let structure = builder.build();
     let mut dynamics = Dynamics::new(&structure, &[], ());
@@ -26,12 +25,7 @@ fn main() {
     let mut events = 0;
     for trial in 0..trials {
         scheduler.reset(8760.0);
-        dynamics.start(
-            &mut scheduler,
-            InitialState::AllNew,
-            stream(1, trial, Purpose::Lifetimes),
-            stream(1, trial, Purpose::RideThrough),
-        );
+        dynamics.start(&mut scheduler, InitialState::AllNew, 1, trial);
         events += engine::run(&mut dynamics, &mut scheduler);
     }
     println!("{events}");

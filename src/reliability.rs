@@ -16,11 +16,16 @@
 //! affects. Requirements are monotone, so an event that takes one node down can only
 //! take others down, and the order in which dependents are visited does not matter.
 //!
+//! Every node has a *key*, a stable identity given by its builder: a node's random
+//! draws (its process, and the ride-through of its input edges) come from streams
+//! seeded by its key, so that two structures sharing a node give it the same history
+//! in the same trial (see [`crate::streams`]).
+//!
 //! The module knows nothing of what the nodes stand for.
 
 use crate::engine::{Model, Scheduler, Time};
 use crate::laws::Law;
-use crate::streams::SimRng;
+use crate::streams::{self, ComponentRng};
 use rand::RngExt;
 
 /// Index of a node in its [`Structure`].
@@ -101,6 +106,8 @@ struct NodeInfo {
     required_up: u32,
     /// The edges out of node `i` are `nodes[i].first_edge..nodes[i + 1].first_edge`.
     first_edge: u32,
+    /// Stable identity, for random streams.
+    key: u64,
 }
 
 /// The immutable graph shared by all trials. Build it with [`StructureBuilder`].
@@ -114,6 +121,8 @@ pub struct Structure {
     dependent: Vec<u32>,
     /// Per edge: its ride-through probability (read only for flagged edges).
     ride_through: Vec<f64>,
+    /// Per edge: the key of its ride-through stream (used only for flagged edges).
+    edge_key: Vec<u64>,
 }
 
 impl Structure {
@@ -146,6 +155,7 @@ pub struct StructureBuilder {
     process_of: Vec<u32>,
     input_count: Vec<u32>,
     required_up: Vec<u32>,
+    keys: Vec<u64>,
     /// (input, dependent, ride-through), in insertion order.
     edges: Vec<(u32, u32, f64)>,
 }
@@ -155,7 +165,8 @@ impl StructureBuilder {
         Self::default()
     }
 
-    /// Adds a node and returns its id.
+    /// Adds a node with identity `key` (unique within the structure, and the same for
+    /// the same component in any structure) and returns its id.
     ///
     /// # Panics
     /// If an input does not exist yet, a ride-through is outside `[0, 1)`, or
@@ -163,6 +174,7 @@ impl StructureBuilder {
     /// before building, so these are programming errors.
     pub fn add(
         &mut self,
+        key: u64,
         process: Option<Process>,
         requirement: Requirement,
         inputs: &[Input],
@@ -201,7 +213,17 @@ impl StructureBuilder {
         });
         self.input_count.push(n);
         self.required_up.push(k);
+        self.keys.push(key);
         NodeId(id)
+    }
+
+    /// Nodes added so far (the id the next node will get).
+    pub fn len(&self) -> u64 {
+        self.process_of.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.process_of.is_empty()
     }
 
     pub fn build(self) -> Structure {
@@ -216,10 +238,12 @@ impl StructureBuilder {
         let mut fill = dependents_start.clone();
         let mut dependent = vec![0u32; self.edges.len()];
         let mut ride_through = vec![0.0; self.edges.len()];
+        let mut edge_key = vec![0u64; self.edges.len()];
         for &(from, to, rt) in &self.edges {
             let slot = fill[from as usize] as usize;
             dependent[slot] = if rt > 0.0 { to | RIDES_THROUGH } else { to };
             ride_through[slot] = rt;
+            edge_key[slot] = streams::combine(self.keys[from as usize], self.keys[to as usize]);
             fill[from as usize] += 1;
         }
         let nodes = (0..=nodes)
@@ -228,6 +252,7 @@ impl StructureBuilder {
                 input_count: self.input_count.get(i).copied().unwrap_or(0),
                 required_up: self.required_up.get(i).copied().unwrap_or(0),
                 first_edge: dependents_start[i],
+                key: self.keys.get(i).copied().unwrap_or(0),
             })
             .collect();
         Structure {
@@ -235,6 +260,7 @@ impl StructureBuilder {
             nodes,
             dependent,
             ride_through,
+            edge_key,
         }
     }
 }
@@ -273,6 +299,8 @@ struct NodeState {
     end_edge: u32,
     own_up: bool,
     effective_up: bool,
+    /// This node's own stream, for its process's draws.
+    rng: ComponentRng,
 }
 
 impl NodeState {
@@ -296,9 +324,9 @@ pub struct Dynamics<'s, O> {
     /// Per edge with a ride-through: whether the input's current outage reached the
     /// dependent. (Other edges always pass outages on.)
     edge_down: Vec<bool>,
+    /// Per edge with a ride-through: its stream for ride-through decisions.
+    edge_rng: Vec<ComponentRng>,
     worklist: Vec<u32>,
-    lifetimes: SimRng,
-    ride_through: SimRng,
     pub observer: O,
 }
 
@@ -318,20 +346,19 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                     end_edge: structure.nodes[i + 1].first_edge,
                     own_up: true,
                     effective_up: true,
+                    rng: ComponentRng::new(0, 0, info.key),
                 }
             })
             .collect();
         for (w, node) in watched.iter().enumerate() {
             state[node.index()].watch = w as u32;
         }
-        let unseeded = crate::streams::stream(0, 0, crate::streams::Purpose::Lifetimes);
         Dynamics {
             structure,
             state,
             edge_down: vec![false; structure.edge_count()],
+            edge_rng: vec![ComponentRng::new(0, 0, 0); structure.edge_count()],
             worklist: Vec::new(),
-            lifetimes: unseeded.clone(),
-            ride_through: unseeded,
             observer,
         }
     }
@@ -347,29 +374,34 @@ impl<'s, O: Observer> Dynamics<'s, O> {
         &mut self,
         scheduler: &mut Scheduler<NodeId>,
         initial: InitialState,
-        lifetimes: SimRng,
-        ride_through: SimRng,
+        seed: u64,
+        trial: u64,
     ) {
-        self.lifetimes = lifetimes;
-        self.ride_through = ride_through;
         let s = self.structure;
-        for state in &mut self.state {
+        for (state, info) in self.state.iter_mut().zip(&s.nodes) {
             state.inputs_down = 0;
+            state.rng = ComponentRng::new(seed, trial, info.key);
         }
         self.edge_down.fill(false);
+        for (edge, &word) in s.dependent.iter().enumerate() {
+            if word & RIDES_THROUGH != 0 {
+                self.edge_rng[edge] = ComponentRng::new(seed, trial, s.edge_key[edge]);
+            }
+        }
         // Nodes are numbered so that inputs come first: one pass settles everything.
         for node in 0..s.node_count() {
             let own_up = match self.state[node].process {
                 NO_PROCESS => true,
                 p => {
                     let process = &s.processes[p as usize];
+                    let rng = &mut self.state[node].rng;
                     let (up, first) = match initial {
                         InitialState::SteadyState => {
-                            let up = self.lifetimes.random::<f64>() < process.availability();
+                            let up = rng.random::<f64>() < process.availability();
                             let law = if up { &process.up } else { &process.down };
-                            (up, law.sample_residual(&mut self.lifetimes))
+                            (up, law.sample_residual(rng))
                         }
-                        InitialState::AllNew => (true, process.up.sample(&mut self.lifetimes)),
+                        InitialState::AllNew => (true, process.up.sample(rng)),
                     };
                     scheduler.schedule_at(first, NodeId(node as u32));
                     up
@@ -396,7 +428,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     fn take_down(&mut self, edge: usize) {
         let word = self.structure.dependent[edge];
         if word & RIDES_THROUGH != 0 {
-            if self.ride_through.random::<f64>() < self.structure.ride_through[edge] {
+            if self.edge_rng[edge].random::<f64>() < self.structure.ride_through[edge] {
                 return;
             }
             self.edge_down[edge] = true;
@@ -412,9 +444,9 @@ impl<'s, O: Observer> Dynamics<'s, O> {
         // Borrow each field once, so that the loop keeps them in registers.
         let states = &mut self.state[..];
         let edge_down = &mut self.edge_down[..];
+        let edge_rng = &mut self.edge_rng[..];
         let worklist = &mut self.worklist;
         let observer = &mut self.observer;
-        let ride_through = &mut self.ride_through;
         worklist.push(node as u32);
         while let Some(changed) = worklist.pop() {
             let source = states[changed as usize];
@@ -431,7 +463,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                         }
                         edge_down[edge] = false;
                     } else {
-                        if ride_through.random::<f64>() < structure.ride_through[edge] {
+                        if edge_rng[edge].random::<f64>() < structure.ride_through[edge] {
                             continue;
                         }
                         edge_down[edge] = true;
@@ -488,7 +520,7 @@ impl<O: Observer> Model for Dynamics<'_, O> {
         let process = &self.structure.processes[state.process as usize];
         let law = if up { &process.up } else { &process.down };
         let now = scheduler.now();
-        scheduler.schedule_in(law.sample(&mut self.lifetimes), node);
+        scheduler.schedule_in(law.sample(&mut state.rng), node);
         if self.update(i, now) && !self.state[i].edges().is_empty() {
             self.propagate(i, now);
         }
@@ -499,7 +531,6 @@ impl<O: Observer> Model for Dynamics<'_, O> {
 mod tests {
     use super::*;
     use crate::engine;
-    use crate::streams::{Purpose, stream};
 
     /// Records every change of every watched node.
     #[derive(Default)]
@@ -526,19 +557,14 @@ mod tests {
         // d = all(a, c). Over [0, 30): a is down [10, 11) and [21, 22); b down [25, 26).
         // d follows a exactly; c is never down, since a and b are never down together.
         let mut builder = StructureBuilder::new();
-        let a = builder.add(Some(fixed(10.0, 1.0)), Requirement::All, &[]);
-        let b = builder.add(Some(fixed(25.0, 1.0)), Requirement::All, &[]);
-        let c = builder.add(None, Requirement::Any, &[a.into(), b.into()]);
-        let d = builder.add(None, Requirement::All, &[a.into(), c.into()]);
+        let a = builder.add(builder.len(), Some(fixed(10.0, 1.0)), Requirement::All, &[]);
+        let b = builder.add(builder.len(), Some(fixed(25.0, 1.0)), Requirement::All, &[]);
+        let c = builder.add(builder.len(), None, Requirement::Any, &[a.into(), b.into()]);
+        let d = builder.add(builder.len(), None, Requirement::All, &[a.into(), c.into()]);
         let structure = builder.build();
         let mut dynamics = Dynamics::new(&structure, &[c, d], Log::default());
         let mut scheduler = Scheduler::new(30.0);
-        dynamics.start(
-            &mut scheduler,
-            InitialState::AllNew,
-            stream(1, 0, Purpose::Lifetimes),
-            stream(1, 0, Purpose::RideThrough),
-        );
+        dynamics.start(&mut scheduler, InitialState::AllNew, 1, 0);
         let fired = engine::run(&mut dynamics, &mut scheduler);
         assert_eq!(fired, 6);
         assert_eq!(
@@ -562,21 +588,17 @@ mod tests {
         let units: Vec<Input> = [5.0, 6.0, 7.0]
             .iter()
             .map(|&t| {
+                let key = builder.len();
                 builder
-                    .add(Some(fixed(t, 10.0)), Requirement::All, &[])
+                    .add(key, Some(fixed(t, 10.0)), Requirement::All, &[])
                     .into()
             })
             .collect();
-        let two_of_three = builder.add(None, Requirement::AtLeast(2), &units);
+        let two_of_three = builder.add(builder.len(), None, Requirement::AtLeast(2), &units);
         let structure = builder.build();
         let mut dynamics = Dynamics::new(&structure, &[two_of_three], Log::default());
         let mut scheduler = Scheduler::new(14.5);
-        dynamics.start(
-            &mut scheduler,
-            InitialState::AllNew,
-            stream(1, 0, Purpose::Lifetimes),
-            stream(1, 0, Purpose::RideThrough),
-        );
+        dynamics.start(&mut scheduler, InitialState::AllNew, 1, 0);
         engine::run(&mut dynamics, &mut scheduler);
         // Two of three are up until the second failure at 6 h; then only one up.
         assert_eq!(dynamics.observer.0, vec![(0, 0.0, true), (0, 6.0, false)]);
@@ -589,37 +611,27 @@ mod tests {
         // through with probability 0.75. Each site is hit by the first outage with
         // probability 0.25; the count hit is Binomial(1000, 0.25): mean 250, sd 13.7.
         let mut builder = StructureBuilder::new();
-        let grid = builder.add(Some(fixed(10.0, 1.0)), Requirement::All, &[]);
+        let grid = builder.add(builder.len(), Some(fixed(10.0, 1.0)), Requirement::All, &[]);
         let sites: Vec<NodeId> = (0..1000)
             .map(|_| {
                 let input = Input {
                     node: grid,
                     ride_through: 0.75,
                 };
-                builder.add(None, Requirement::All, &[input])
+                builder.add(builder.len(), None, Requirement::All, &[input])
             })
             .collect();
         let structure = builder.build();
         let mut dynamics = Dynamics::new(&structure, &sites, Log::default());
         let mut scheduler = Scheduler::new(10.5);
-        dynamics.start(
-            &mut scheduler,
-            InitialState::AllNew,
-            stream(3, 0, Purpose::Lifetimes),
-            stream(3, 0, Purpose::RideThrough),
-        );
+        dynamics.start(&mut scheduler, InitialState::AllNew, 3, 0);
         engine::run(&mut dynamics, &mut scheduler);
         let hit = sites.iter().filter(|&&s| !dynamics.is_up(s)).count() as f64;
         // 250 ± 5 sd = [181, 319]: wide enough never to flake with this fixed seed.
         assert!((181.0..=319.0).contains(&hit), "hit = {hit}");
         // And when the grid comes back, every site that went down comes back.
         let mut scheduler_after = Scheduler::new(11.5);
-        dynamics.start(
-            &mut scheduler_after,
-            InitialState::AllNew,
-            stream(3, 0, Purpose::Lifetimes),
-            stream(3, 0, Purpose::RideThrough),
-        );
+        dynamics.start(&mut scheduler_after, InitialState::AllNew, 3, 0);
         engine::run(&mut dynamics, &mut scheduler_after);
         assert!(sites.iter().all(|&s| dynamics.is_up(s)));
     }

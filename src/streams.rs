@@ -1,47 +1,97 @@
 //! Where every random draw comes from.
 //!
-//! A run's randomness is a pure function of its seed: trial `i` draws from generators
-//! seeded from `(seed, i, purpose)` alone, so a trial gives the same result whichever
-//! thread, process or shard runs it. Each purpose has its own stream, so that drawing
-//! more numbers for one purpose (an extra ride-through decision, say) leaves the others'
-//! draws where they were.
+//! A run's randomness is a pure function of its seed. Within trial `i`, **each component
+//! draws from its own stream**, seeded from `(seed, i, the component's identity)`; the
+//! identity is a key derived from the component's name in the scenario (its data centre,
+//! rack, host and disk numbers; a domain's id; a service's name and instance number).
+//! So a trial gives the same result whichever thread, process or shard runs it, and —
+//! what makes comparisons sharp — two designs that share a component give it the same
+//! failure history in the same trial (common random numbers): adding a data centre or
+//! a replica changes nothing of what the others do.
 //!
-//! The generator is Xoshiro256++ (Blackman & Vigna), a named, portable algorithm whose
-//! output is fixed by its specification. Its 256-bit state is filled by SplitMix64 from
-//! a 64-bit key that mixes the seed, the trial index and the purpose.
+//! Component streams are SplitMix64 (Steele, Lea & Flood, 2014), a named, portable
+//! generator with one 64-bit word of state: cheap enough to give every component its
+//! own. World-level draws (replica placement) use Xoshiro256++ (Blackman & Vigna),
+//! seeded through SplitMix64 from a key in the same way.
 
 use rand::SeedableRng;
+use rand::TryRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use std::convert::Infallible;
 
-/// The generator every simulation draw comes from.
+/// The generator for world-level draws.
 pub type SimRng = Xoshiro256PlusPlus;
 
-/// What a stream is used for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u64)]
-pub enum Purpose {
-    /// Initial states, times to failure and times to repair.
-    Lifetimes = 1,
-    /// Whether a dependent rides through an input's outage (e.g. generators).
-    RideThrough = 2,
-    /// Where replicas and instances are placed when the world is built.
-    Placement = 3,
-}
-
-/// The trial index used for draws that belong to the world rather than to a trial.
-pub const WORLD: u64 = u64::MAX;
+/// SplitMix64's increment: the odd integer closest to 2^64 / φ.
+const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// SplitMix64's output function: a bijective 64-bit mixer.
-fn mix(mut z: u64) -> u64 {
+#[inline]
+pub fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
 
-/// The generator for `purpose` in trial `trial` of a run seeded with `seed`.
-pub fn stream(seed: u64, trial: u64, purpose: Purpose) -> SimRng {
-    let key = mix(mix(mix(seed) ^ trial) ^ (purpose as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    SimRng::seed_from_u64(key)
+/// A stable key for a name: FNV-1a over its bytes, then mixed.
+pub fn key_of(name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    mix(hash)
+}
+
+/// Combines two keys (e.g. the two ends of a dependency) into one.
+pub fn combine(a: u64, b: u64) -> u64 {
+    mix(a ^ mix(b).rotate_left(17))
+}
+
+/// A component's stream: SplitMix64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComponentRng(u64);
+
+impl ComponentRng {
+    /// The stream of the component with key `key` in trial `trial` of a run seeded
+    /// with `seed`.
+    #[inline]
+    pub fn new(seed: u64, trial: u64, key: u64) -> ComponentRng {
+        ComponentRng(mix(mix(seed ^ mix(trial)) ^ key))
+    }
+
+    #[inline]
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(GOLDEN_GAMMA);
+        mix(self.0)
+    }
+}
+
+impl TryRng for ComponentRng {
+    type Error = Infallible;
+
+    #[inline]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok((self.next() >> 32) as u32)
+    }
+
+    #[inline]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(self.next())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.next().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// A world-level generator for the draws keyed by `key` (e.g. the placement of one
+/// object group's replicas in one data centre) under `seed`.
+pub fn world_stream(seed: u64, key: u64) -> SimRng {
+    SimRng::seed_from_u64(mix(mix(seed) ^ key))
 }
 
 #[cfg(test)]
@@ -53,24 +103,38 @@ mod tests {
     fn streams_are_pinned() {
         // Value stability: these numbers are part of the reproducibility promise; if
         // they change, every published result changes with them.
-        let mut rng = stream(1, 0, Purpose::Lifetimes);
+        let mut rng = ComponentRng::new(1, 0, key_of("dc:us-east"));
         let first: [u64; 3] = [rng.next_u64(), rng.next_u64(), rng.next_u64()];
         assert_eq!(first, PINNED);
+        let mut world = world_stream(1, key_of("placement"));
+        assert_eq!(world.next_u64(), PINNED_WORLD);
     }
 
     const PINNED: [u64; 3] = [
-        9839189902148484985,
-        12242550809961279804,
-        17737566116190118345,
+        2_095_613_692_654_185_001,
+        16_561_325_619_457_038_525,
+        5_312_694_952_452_470_667,
     ];
+    const PINNED_WORLD: u64 = 1_877_305_923_259_660_477;
 
     #[test]
-    fn streams_differ_by_seed_trial_and_purpose() {
-        let draw = |seed, trial, purpose| stream(seed, trial, purpose).next_u64();
-        let base = draw(1, 0, Purpose::Lifetimes);
-        assert_ne!(base, draw(2, 0, Purpose::Lifetimes));
-        assert_ne!(base, draw(1, 1, Purpose::Lifetimes));
-        assert_ne!(base, draw(1, 0, Purpose::RideThrough));
-        assert_eq!(base, draw(1, 0, Purpose::Lifetimes));
+    fn splitmix64_matches_its_reference() {
+        // The reference SplitMix64 (Vigna's splitmix64.c) seeded with 1234567 yields
+        // 6457827717110365317, 3203168211198807973, 9817491932198370423 first.
+        let mut rng = ComponentRng(1_234_567);
+        assert_eq!(rng.next_u64(), 6_457_827_717_110_365_317);
+        assert_eq!(rng.next_u64(), 3_203_168_211_198_807_973);
+        assert_eq!(rng.next_u64(), 9_817_491_932_198_370_423);
+    }
+
+    #[test]
+    fn streams_differ_by_seed_trial_and_component() {
+        let draw = |seed, trial, name| ComponentRng::new(seed, trial, key_of(name)).next_u64();
+        let base = draw(1, 0, "a");
+        assert_ne!(base, draw(2, 0, "a"));
+        assert_ne!(base, draw(1, 1, "a"));
+        assert_ne!(base, draw(1, 0, "b"));
+        assert_eq!(base, draw(1, 0, "a"));
+        assert_ne!(combine(1, 2), combine(2, 1));
     }
 }

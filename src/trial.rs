@@ -5,7 +5,6 @@ use crate::engine::{self, Scheduler, Time};
 use crate::reliability::{Dynamics, NodeId, Observer};
 use crate::scenario::units::HOURS_PER_YEAR;
 use crate::sla::{Measure, PartialPeriods, Sla};
-use crate::streams::{self, Purpose};
 use crate::world::{Service, ServiceKind, World};
 use std::collections::HashMap;
 
@@ -431,12 +430,8 @@ impl<'w> TrialRunner<'w> {
         for tracker in &mut meter.trackers {
             tracker.reset();
         }
-        self.dynamics.start(
-            &mut self.scheduler,
-            world.initial_state,
-            streams::stream(seed, trial, Purpose::Lifetimes),
-            streams::stream(seed, trial, Purpose::RideThrough),
-        );
+        self.dynamics
+            .start(&mut self.scheduler, world.initial_state, seed, trial);
         self.outcome.events = engine::run(&mut self.dynamics, &mut self.scheduler);
         let meter = &mut self.dynamics.observer;
         for (meter, outcome) in meter.services.iter_mut().zip(&mut self.outcome.services) {

@@ -72,6 +72,6 @@ merge_id=${merge_id%%;*}
 if ((ids_only)); then
     echo "$array_id $merge_id"
 else
-    echo "array job: $array_id ($SHARDS tasks: $SCENARIO, ${TRIALS:-the scenario's} trials, seed ${SEED:-of the scenario})"
+    echo "array job: $array_id ($SHARDS tasks: $SCENARIO, trials ${TRIALS:-as in the scenario}, seed ${SEED:-as in the scenario})"
     echo "merge job: $merge_id (after $array_id; writes $OUT_DIR/result.json)"
 fi

@@ -6,7 +6,7 @@ use super::{MAX_COMPONENTS, MAX_REPLICA_LINKS, ScenarioError};
 use crate::laws::Law;
 use crate::reliability::{InitialState, Input, NodeId, Process, Requirement, StructureBuilder};
 use crate::sla::{Contract, CreditTiers, Measure, PartialPeriods, Sla, Window};
-use crate::streams::{self, Purpose};
+use crate::streams::{self, key_of};
 use crate::world::{Datacenter, Domain, DomainKind, Effect, Service, ServiceKind, World};
 use rand::RngExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -192,7 +192,12 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
             None | Some(raw::EffectSpec::Interrupt) => Effect::Interrupt,
             Some(raw::EffectSpec::Destroy) => Effect::Destroy,
         };
-        let node = builder.add(Some(process.clone()), Requirement::All, &[]);
+        let node = builder.add(
+            key_of(&format!("domain:{}", d.id)),
+            Some(process.clone()),
+            Requirement::All,
+            &[],
+        );
         domains.push(Domain {
             id: d.id.clone(),
             kind,
@@ -277,9 +282,15 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
                     ride_through: domains[k].ride_through,
                 })
                 .collect();
-            inputs.push(builder.add(None, Requirement::Any, &links).into());
+            let key = key_of(&format!("dc:{}:providers", d.id));
+            inputs.push(builder.add(key, None, Requirement::Any, &links).into());
         }
-        let node = builder.add(facility.clone(), Requirement::All, &inputs);
+        let node = builder.add(
+            key_of(&format!("dc:{}", d.id)),
+            facility.clone(),
+            Requirement::All,
+            &inputs,
+        );
         layouts.push(build_layout(&mut builder, node, d, &laws));
         datacenters.push(Datacenter {
             id: d.id.clone(),
@@ -295,7 +306,6 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
     }
 
     // Services.
-    let mut placement_rng = streams::stream(default_seed, streams::WORLD, Purpose::Placement);
     let mut service_names = HashSet::new();
     let mut services = Vec::with_capacity(s.services.len());
     let mut replica_links: u64 = 0;
@@ -353,10 +363,12 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
                     requests(storage.requests.as_ref(), storage.object_groups, &path)?;
                 let (node, groups) = build_storage(
                     &mut builder,
+                    &spec.name,
                     storage.object_groups,
                     &per_datacenter,
+                    &datacenters,
                     &layouts,
-                    &mut placement_rng,
+                    default_seed,
                 );
                 let kind = ServiceKind::Storage {
                     replicas: storage.replicas,
@@ -387,13 +399,20 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
                 }
                 let (node, instance_nodes) = build_compute(
                     &mut builder,
+                    &spec.name,
                     &instances,
+                    &datacenters,
                     compute.min_up,
                     &layouts,
                     &laws.instance,
                 );
-                let regions_available =
-                    build_regions(&mut builder, &instances, &instance_nodes, &datacenters);
+                let regions_available = build_regions(
+                    &mut builder,
+                    &spec.name,
+                    &instances,
+                    &instance_nodes,
+                    &datacenters,
+                );
                 let kind = ServiceKind::Compute {
                     instances,
                     min_up: compute.min_up,
@@ -513,15 +532,28 @@ fn build_layout(
         hosts: Vec::new(),
         anchors_by_rack: Vec::new(),
     };
-    for _ in 0..d.racks {
-        let rack = builder.add(laws.rack.clone(), Requirement::All, &[site.into()]);
+    for r in 0..d.racks {
+        let rack_name = format!("dc:{}:rack:{r}", d.id);
+        let rack = builder.add(
+            key_of(&rack_name),
+            laws.rack.clone(),
+            Requirement::All,
+            &[site.into()],
+        );
         layout.racks.push(rack);
         let mut anchors = Vec::new();
-        for _ in 0..d.hosts_per_rack {
-            let host = builder.add(laws.host.clone(), Requirement::All, &[rack.into()]);
+        for h in 0..d.hosts_per_rack {
+            let host_name = format!("{rack_name}:host:{h}");
+            let host = builder.add(
+                key_of(&host_name),
+                laws.host.clone(),
+                Requirement::All,
+                &[rack.into()],
+            );
             layout.hosts.push(host);
-            for _ in 0..d.disks_per_host {
-                anchors.push(builder.add(laws.disk.clone(), Requirement::All, &[host.into()]));
+            for k in 0..d.disks_per_host {
+                let key = key_of(&format!("{host_name}:disk:{k}"));
+                anchors.push(builder.add(key, laws.disk.clone(), Requirement::All, &[host.into()]));
             }
             if d.disks_per_host == 0 {
                 anchors.push(host);
@@ -540,50 +572,72 @@ fn build_layout(
 
 /// Places every object group's replicas, and returns the service's node: up while
 /// every group has at least one reachable replica.
+///
+/// Each (group, data centre) pair draws from its own stream, and replica `i` is placed
+/// after replicas `0..i` in the same way whatever the count: a design with one more
+/// replica, or one more data centre, keeps every placement of the other (common random
+/// numbers for comparisons).
+#[allow(clippy::too_many_arguments)]
 fn build_storage(
     builder: &mut StructureBuilder,
+    service: &str,
     object_groups: u32,
     per_datacenter: &[(usize, u32)],
+    datacenters: &[Datacenter],
     layouts: &[Layout],
-    rng: &mut crate::streams::SimRng,
+    seed: u64,
 ) -> (NodeId, Vec<NodeId>) {
     let mut groups: Vec<NodeId> = Vec::with_capacity(object_groups as usize);
     let mut replicas: Vec<Input> = Vec::new();
-    let mut chosen: Vec<usize> = Vec::new();
-    for _ in 0..object_groups {
+    let mut racks_used: Vec<usize> = Vec::new();
+    let mut chosen: Vec<NodeId> = Vec::new();
+    for g in 0..object_groups {
         replicas.clear();
         for &(dc, count) in per_datacenter {
             let layout = &layouts[dc];
+            let key = key_of(&format!("placement:{service}:{g}:{}", datacenters[dc].id));
+            let mut rng = streams::world_stream(seed, key);
             let racks = layout.anchors_by_rack.len();
+            let places = layout.anchor_count();
+            racks_used.clear();
             chosen.clear();
-            if count as usize <= racks {
-                // One replica per rack, on distinct racks chosen at random.
-                while chosen.len() < count as usize {
+            while chosen.len() < count as usize {
+                let anchor = if racks_used.len() < racks {
+                    // Spread over racks first: a rack not used yet, any anchor in it.
                     let rack = rng.random_range(0..racks);
-                    if !chosen.contains(&rack) {
-                        chosen.push(rack);
+                    if racks_used.contains(&rack) {
+                        continue;
                     }
-                }
-                for &rack in &chosen {
+                    racks_used.push(rack);
                     let anchors = &layout.anchors_by_rack[rack];
-                    replicas.push(anchors[rng.random_range(0..anchors.len())].into());
-                }
-            } else {
-                // More replicas than racks: distinct anchors anywhere in the site.
-                let all: Vec<NodeId> = layout.anchors_by_rack.iter().flatten().copied().collect();
-                while chosen.len() < count as usize {
-                    let anchor = rng.random_range(0..all.len());
-                    if !chosen.contains(&anchor) {
-                        chosen.push(anchor);
+                    anchors[rng.random_range(0..anchors.len())]
+                } else {
+                    // Every rack holds one: any anchor not chosen yet.
+                    let mut index = rng.random_range(0..places);
+                    let mut pick = None;
+                    for anchors in &layout.anchors_by_rack {
+                        if index < anchors.len() {
+                            pick = Some(anchors[index]);
+                            break;
+                        }
+                        index -= anchors.len();
                     }
-                }
-                replicas.extend(chosen.iter().map(|&a| Input::from(all[a])));
+                    let anchor = pick.expect("index within the site's anchors");
+                    if chosen.contains(&anchor) {
+                        continue;
+                    }
+                    anchor
+                };
+                chosen.push(anchor);
             }
+            replicas.extend(chosen.iter().map(|&a| Input::from(a)));
         }
-        groups.push(builder.add(None, Requirement::Any, &replicas));
+        let key = key_of(&format!("service:{service}:group:{g}"));
+        groups.push(builder.add(key, None, Requirement::Any, &replicas));
     }
     let inputs: Vec<Input> = groups.iter().map(|&g| g.into()).collect();
-    (builder.add(None, Requirement::All, &inputs), groups)
+    let key = key_of(&format!("service:{service}"));
+    (builder.add(key, None, Requirement::All, &inputs), groups)
 }
 
 /// Each object group's share of requests, in integer units, and the probability that a
@@ -636,7 +690,9 @@ fn requests(
 /// node: up while at least `min_up` instances are up.
 fn build_compute(
     builder: &mut StructureBuilder,
+    service: &str,
     instances: &[(usize, u32)],
+    datacenters: &[Datacenter],
     min_up: u32,
     layouts: &[Layout],
     law: &Option<Process>,
@@ -656,12 +712,21 @@ fn build_compute(
             } else {
                 layout.anchors_by_rack[0][0]
             };
-            nodes.push(builder.add(law.clone(), Requirement::All, &[anchor.into()]));
+            let key = key_of(&format!(
+                "service:{service}:instance:{}:{j}",
+                datacenters[dc].id
+            ));
+            nodes.push(builder.add(key, law.clone(), Requirement::All, &[anchor.into()]));
         }
     }
     let inputs: Vec<Input> = nodes.iter().map(|&n| n.into()).collect();
     (
-        builder.add(None, Requirement::AtLeast(min_up), &inputs),
+        builder.add(
+            key_of(&format!("service:{service}")),
+            None,
+            Requirement::AtLeast(min_up),
+            &inputs,
+        ),
         nodes,
     )
 }
@@ -671,6 +736,7 @@ fn build_compute(
 /// zones is. Returns a node that is down exactly when some region is unavailable.
 fn build_regions(
     builder: &mut StructureBuilder,
+    service: &str,
     instances: &[(usize, u32)],
     instance_nodes: &[NodeId],
     datacenters: &[Datacenter],
@@ -683,23 +749,26 @@ fn build_regions(
             .map(|&n| n.into())
             .collect();
         next += count as usize;
-        let zone = builder.add(None, Requirement::Any, &members);
+        let key = key_of(&format!("service:{service}:zone:{}", datacenters[dc].id));
+        let zone = builder.add(key, None, Requirement::Any, &members);
         regions
             .entry(datacenters[dc].region.as_str())
             .or_default()
             .push(zone.into());
     }
     let available: Vec<Input> = regions
-        .values()
-        .map(|zones| {
+        .iter()
+        .map(|(region, zones)| {
             // At most one zone down: at least n - 1 of n up (always true for n = 1).
             let needed = zones.len() as u32 - 1;
+            let key = key_of(&format!("service:{service}:region:{region}"));
             builder
-                .add(None, Requirement::AtLeast(needed), zones)
+                .add(key, None, Requirement::AtLeast(needed), zones)
                 .into()
         })
         .collect();
-    builder.add(None, Requirement::All, &available)
+    let key = key_of(&format!("service:{service}:regions"));
+    builder.add(key, None, Requirement::All, &available)
 }
 
 fn lower_slas(

@@ -7,6 +7,7 @@
 mod analytic;
 mod cli;
 mod common;
+mod common_random_numbers;
 mod determinism;
 mod occupation;
 mod sla_contracts;

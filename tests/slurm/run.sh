@@ -156,10 +156,18 @@ missing_commands() {
 }
 
 missing=$(missing_commands)
-if [[ -n $missing ]]; then
-    if ((EUID != 0)); then
+if ((EUID != 0)); then
+    if [[ -n $missing ]]; then
         skip_or_fail "Slurm is not installed (missing: $(echo $missing)) and installing slurm-wlm and munge needs root"
     fi
+    skip_or_fail "starting munged, slurmctld and slurmd for the test needs root"
+fi
+
+# One test at a time on this machine: they share apt, munged and the CPUs.
+{ exec 9>>/run/lock/nines-slurm-test.lock; } 2>/dev/null || exec 9>>/tmp/nines-slurm-test.lock
+flock -w 600 9 || fail "another tests/slurm/run.sh held its lock for 10 minutes"
+
+if [[ -n $missing ]]; then
     command -v apt-get >/dev/null || skip_or_fail "Slurm is not installed and there is no apt-get to install it"
     log "installing slurm-wlm and munge with apt-get (missing: $(echo $missing))"
     # Keep the packages' maintainer scripts from starting the daemons themselves.
@@ -190,20 +198,23 @@ if [[ -n $missing ]]; then
     [[ -z $missing ]] || fail "still missing after installing: $(echo $missing)"
     log "installed in $((SECONDS - t0)) s"
 fi
-if ((EUID != 0)); then
-    skip_or_fail "starting munged, slurmctld and slurmd for the test needs root"
-fi
-
-# One test cluster at a time on this machine: they share munged and apt.
-exec 9>/run/lock/nines-slurm-test.lock 2>/dev/null || exec 9>/tmp/nines-slurm-test.lock
-flock -w 600 9 || fail "another tests/slurm/run.sh held the lock for 10 minutes"
 
 tmp=$(mktemp -d /tmp/nines-slurm.XXXXXX) || fail "mktemp failed"
 chmod 755 "$tmp"
 mkdir -p "$tmp"/{etc,state,spool,log,run,out}
-export NINES_SLURM_TEST_ID="$tmp"   # marks our daemons and jobs (see marked_pids)
-marker=(env "NINES_SLURM_TEST_ID=$tmp")
-unset NINES_SLURM_TEST_ID
+marker=(env "NINES_SLURM_TEST_ID=$tmp")   # marks our daemons and jobs (see marked_pids)
+
+# ---- nines -----------------------------------------------------------------
+
+if [[ -z ${NINES:-} ]]; then
+    log "building nines (cargo build --release --locked)"
+    cargo build --release --locked >"$tmp/cargo-build.log" 2>&1 || {
+        tail -n 40 "$tmp/cargo-build.log"
+        fail "cargo build --release --locked failed"
+    }
+    NINES=$repo/target/release/nines
+fi
+[[ -x $NINES ]] || fail "no nines binary at $NINES"
 
 # ---- (b) munge -------------------------------------------------------------
 
@@ -280,6 +291,8 @@ TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/builtin
+# Start jobs as soon as others end, not up to 3 s later (the default delay).
+SchedulerParameters=batch_sched_delay=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SlurmdParameters=config_overrides
@@ -305,12 +318,6 @@ wait_for "$STARTUP_WAIT" "the node to be idle in sinfo" node_idle
 log "cluster up in $((SECONDS - t0)) s (slurmctld port $ctld_port, slurmd port $slurmd_port)"
 
 # ---- (e) the run ------------------------------------------------------------
-
-if [[ -z ${NINES:-} ]]; then
-    cargo build --release --locked -q || fail "cargo build --release failed"
-    NINES=$repo/target/release/nines
-fi
-[[ -x $NINES ]] || fail "no nines binary at $NINES"
 
 job_state() {   # every JobState of the job (one per array task), sorted
     scontrol -o show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2 | sort -u
