@@ -79,6 +79,9 @@ pub struct ServiceSummary {
 pub struct RunSummary {
     pub trials: u64,
     pub events: u64,
+    /// The first trial (by index) that hit its event budget, if any: such a run's
+    /// measurements are incomplete.
+    pub first_truncated: Option<u64>,
     /// Hours simulated per trial.
     #[serde(with = "crate::stats::bits")]
     pub horizon: f64,
@@ -149,6 +152,7 @@ impl RunSummary {
         RunSummary {
             trials: 0,
             events: 0,
+            first_truncated: None,
             horizon: world.horizon,
             services: world
                 .services
@@ -178,6 +182,9 @@ impl RunSummary {
         let years = self.years();
         self.trials += 1;
         self.events += outcome.events;
+        if outcome.truncated && self.first_truncated.is_none_or(|t| outcome.trial < t) {
+            self.first_truncated = Some(outcome.trial);
+        }
         for (summary, service) in self.services.iter_mut().zip(&outcome.services) {
             summary.unavailability.push(service.downtime / self.horizon);
             let downtime_per_year = service.downtime / years;
@@ -214,6 +221,10 @@ impl RunSummary {
     pub fn merge(&mut self, later: &RunSummary) {
         self.trials += later.trials;
         self.events += later.events;
+        self.first_truncated = match (self.first_truncated, later.first_truncated) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         for (summary, other) in self.services.iter_mut().zip(&later.services) {
             summary.unavailability.merge(&other.unavailability);
             summary.downtime_per_year.merge(&other.downtime_per_year);

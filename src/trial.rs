@@ -44,9 +44,16 @@ pub struct ServiceOutcome {
 /// What one trial measured.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrialOutcome {
+    pub trial: u64,
     pub events: u64,
+    /// The trial hit its event budget before the horizon: its measurements cover less
+    /// than the horizon and must not be used.
+    pub truncated: bool,
     pub services: Vec<ServiceOutcome>,
 }
+
+/// Events one trial may fire by default (see [`TrialRunner::with_event_budget`]).
+pub const DEFAULT_EVENT_BUDGET: u64 = 10_000_000;
 
 /// A service's real downtime.
 #[derive(Debug, Default)]
@@ -343,6 +350,7 @@ pub struct TrialRunner<'w> {
     dynamics: Dynamics<'w, Meter>,
     /// (service, SLA) of each tracker, in order.
     tracked: Vec<(usize, usize)>,
+    event_budget: u64,
     outcome: TrialOutcome,
 }
 
@@ -399,7 +407,9 @@ impl<'w> TrialRunner<'w> {
             subscribers,
         };
         let outcome = TrialOutcome {
+            trial: 0,
             events: 0,
+            truncated: false,
             services: world
                 .services
                 .iter()
@@ -414,7 +424,16 @@ impl<'w> TrialRunner<'w> {
             scheduler: Scheduler::new(world.horizon),
             dynamics: Dynamics::new(&world.structure, &watched, meter),
             tracked,
+            event_budget: DEFAULT_EVENT_BUDGET,
             outcome,
+        }
+    }
+
+    /// The same, with each trial limited to `budget` events.
+    pub fn with_event_budget(world: &'w World, budget: u64) -> Self {
+        TrialRunner {
+            event_budget: budget,
+            ..TrialRunner::new(world)
         }
     }
 
@@ -432,7 +451,10 @@ impl<'w> TrialRunner<'w> {
         }
         self.dynamics
             .start(&mut self.scheduler, world.initial_state, seed, trial);
-        self.outcome.events = engine::run(&mut self.dynamics, &mut self.scheduler);
+        let fired = engine::run_within(&mut self.dynamics, &mut self.scheduler, self.event_budget);
+        self.outcome.trial = trial;
+        self.outcome.truncated = fired.is_err();
+        self.outcome.events = fired.unwrap_or_else(|budget| budget);
         let meter = &mut self.dynamics.observer;
         for (meter, outcome) in meter.services.iter_mut().zip(&mut self.outcome.services) {
             if let Some(since) = meter.down_since.take() {

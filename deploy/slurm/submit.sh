@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # submit.sh: submit a sharded nines run to Slurm: a job array of SHARDS tasks
 # (nines-array.sbatch) and a merge job (nines-merge.sbatch) that runs after the
 # array has ended, however its tasks ended (afterany), and writes

@@ -2,7 +2,7 @@
 
 use super::raw::{self, LawSpec};
 use super::units::{self, DurationText, HOURS_PER_YEAR};
-use super::{MAX_COMPONENTS, MAX_REPLICA_LINKS, ScenarioError};
+use super::{Limits, ScenarioError};
 use crate::laws::Law;
 use crate::reliability::{InitialState, Input, NodeId, Process, Requirement, StructureBuilder};
 use crate::sla::{Contract, CreditTiers, Measure, PartialPeriods, Sla, Window};
@@ -113,6 +113,74 @@ fn unknown(what: &str, id: &str, known: &HashMap<&str, usize>) -> String {
     format!("unknown {what} `{id}` (known: {})", names.join(", "))
 }
 
+/// What the scenario needs so far, against the limits.
+struct Usage<'l> {
+    limits: &'l Limits,
+    nodes: u64,
+    object_groups: u64,
+    links: u64,
+}
+
+impl<'l> Usage<'l> {
+    fn new(limits: &'l Limits) -> Self {
+        Usage {
+            limits,
+            nodes: 0,
+            object_groups: 0,
+            links: 0,
+        }
+    }
+
+    /// Estimated bytes: the shared world, and each worker's trial state.
+    fn memory(&self) -> u64 {
+        let shared = 56 * self.nodes + 40 * self.links;
+        let per_worker = 48 * self.nodes + 10 * self.links;
+        shared.saturating_add(per_worker.saturating_mul(self.limits.workers))
+    }
+
+    /// Adds `nodes` components and gates, `object_groups` groups and `links`
+    /// dependency links needed at `path`; refuses them if a limit is passed.
+    fn add(&mut self, path: &str, nodes: u64, object_groups: u64, links: u64) -> Result<()> {
+        self.nodes = self.nodes.saturating_add(nodes);
+        self.object_groups = self.object_groups.saturating_add(object_groups);
+        self.links = self.links.saturating_add(links);
+        let limits = self.limits;
+        if self.nodes > limits.max_components {
+            return err(
+                path,
+                format!(
+                    "the scenario needs more than {} components and gates (the limit); use \
+                     fewer, larger units, or raise it with --max-components",
+                    limits.max_components
+                ),
+            );
+        }
+        if self.object_groups > limits.max_object_groups {
+            return err(
+                path,
+                format!(
+                    "the scenario has more than {} object groups (the limit); raise it with \
+                     --max-object-groups",
+                    limits.max_object_groups
+                ),
+            );
+        }
+        if self.memory() > limits.max_memory {
+            return err(
+                path,
+                format!(
+                    "the scenario would need about {} MiB with {} worker(s), more than the limit \
+                     of {} MiB; raise it with --max-memory or use fewer --threads",
+                    self.memory() >> 20,
+                    limits.workers,
+                    limits.max_memory >> 20
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Component laws shared by every data centre.
 struct ComponentLaws {
     facility: Option<Process>,
@@ -137,7 +205,8 @@ impl Layout {
     }
 }
 
-pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
+pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
+    let mut usage = Usage::new(limits);
     if s.name.trim().is_empty() {
         return err("name", "must not be empty");
     }
@@ -224,7 +293,7 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
     let dc_index = index_ids(s.datacenters.iter().map(|d| d.id.as_str()), "datacenters")?;
     let mut datacenters = Vec::with_capacity(s.datacenters.len());
     let mut layouts = Vec::with_capacity(s.datacenters.len());
-    let mut components: u64 = domains.len() as u64;
+    usage.add("failure_domains", domains.len() as u64, 0, 0)?;
     for (i, d) in s.datacenters.iter().enumerate() {
         let path = format!("datacenters[{i}]");
         if d.region.trim().is_empty() {
@@ -251,18 +320,12 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
             );
         }
         let racks = u64::from(d.racks);
-        let hosts = racks * u64::from(d.hosts_per_rack);
-        let disks = hosts * u64::from(d.disks_per_host);
-        components += 1 + racks + hosts + disks;
-        if components > MAX_COMPONENTS {
-            return err(
-                path,
-                format!(
-                    "the scenario has more than {MAX_COMPONENTS} components ({racks} racks, \
-                     {hosts} hosts, {disks} disks here); use fewer, larger units"
-                ),
-            );
-        }
+        let hosts = racks.saturating_mul(u64::from(d.hosts_per_rack));
+        let disks = hosts.saturating_mul(u64::from(d.disks_per_host));
+        // The site, its racks, hosts and disks; an edge from each to what it needs.
+        let nodes = (2 + racks).saturating_add(hosts).saturating_add(disks);
+        let links = nodes.saturating_add((on.len() + providers.len()) as u64);
+        usage.add(&path, nodes, 0, links)?;
         let facility = match &d.facility {
             Some(spec) => Some(process(spec, &format!("{path}.facility"))?),
             None => laws.facility.clone(),
@@ -308,7 +371,6 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
     // Services.
     let mut service_names = HashSet::new();
     let mut services = Vec::with_capacity(s.services.len());
-    let mut replica_links: u64 = 0;
     for (i, spec) in s.services.iter().enumerate() {
         let path = format!("services[{i}]");
         non_empty_id(&spec.name, &format!("{path}.name"))?;
@@ -352,13 +414,9 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
                         );
                     }
                 }
-                replica_links += u64::from(storage.object_groups) * u64::from(storage.replicas);
-                if replica_links > MAX_REPLICA_LINKS {
-                    return err(
-                        format!("{path}.object_groups"),
-                        format!("object groups × replicas exceed the limit of {MAX_REPLICA_LINKS}"),
-                    );
-                }
+                let groups = u64::from(storage.object_groups);
+                let links = groups.saturating_mul(u64::from(storage.replicas) + 1);
+                usage.add(&format!("{path}.object_groups"), groups + 1, groups, links)?;
                 let (popularity, request_factor) =
                     requests(storage.requests.as_ref(), storage.object_groups, &path)?;
                 let (node, groups) = build_storage(
@@ -384,13 +442,13 @@ pub(super) fn lower(s: &raw::Scenario) -> Result<World> {
                 let instances =
                     resolve_counts(&compute.instances, &format!("{path}.instances"), &dc_index)?;
                 let total: u64 = instances.iter().map(|&(_, c)| u64::from(c)).sum();
-                components += total;
-                if components > MAX_COMPONENTS {
-                    return err(
-                        format!("{path}.instances"),
-                        format!("the scenario has more than {MAX_COMPONENTS} components"),
-                    );
-                }
+                // Instances, the service, zones and regions; their links.
+                usage.add(
+                    &format!("{path}.instances"),
+                    2 * total + 3,
+                    0,
+                    4 * total + 2,
+                )?;
                 if compute.min_up == 0 || u64::from(compute.min_up) > total {
                     return err(
                         format!("{path}.min_up"),

@@ -9,9 +9,31 @@ use crate::world::World;
 use std::fmt;
 use std::path::Path;
 
-/// Limits that keep a scenario from exhausting memory.
-pub const MAX_COMPONENTS: u64 = 20_000_000;
-pub const MAX_REPLICA_LINKS: u64 = 50_000_000;
+/// How big a scenario may be. A scenario over any limit is refused before it is built,
+/// with an error that names the limit and the flag that raises it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Domains, facilities, racks, hosts, disks and instances (`--max-components`).
+    pub max_components: u64,
+    /// Object groups over all storage services (`--max-object-groups`).
+    pub max_object_groups: u64,
+    /// Estimated memory for the world and each worker's trial state, in bytes
+    /// (`--max-memory`, in MiB).
+    pub max_memory: u64,
+    /// Worker threads that will each hold a trial's state.
+    pub workers: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_components: 20_000_000,
+            max_object_groups: 10_000_000,
+            max_memory: 8 << 30,
+            workers: 1,
+        }
+    }
+}
 
 /// What is wrong with a scenario, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,9 +81,14 @@ pub fn parse(text: &str) -> Result<raw::Scenario, ScenarioError> {
     Ok(scenario)
 }
 
-/// Parses, checks and lowers scenario JSON text.
+/// Parses, checks and lowers scenario JSON text, within the default limits.
 pub fn from_str(text: &str) -> Result<World, ScenarioError> {
-    lower::lower(&parse(text)?)
+    from_str_within(text, &Limits::default())
+}
+
+/// Parses, checks and lowers scenario JSON text, within `limits`.
+pub fn from_str_within(text: &str, limits: &Limits) -> Result<World, ScenarioError> {
+    lower::lower(&parse(text)?, limits)
 }
 
 /// Error reading a scenario file: the file itself, or its content.

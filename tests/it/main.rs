@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod common_random_numbers;
 mod determinism;
+mod interrupt;
 mod occupation;
 mod sla_contracts;
 mod sla_windows;

@@ -1,4 +1,5 @@
-#!/bin/bash
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # functions called through traps and wait_for
 # tests/slurm/run.sh: end-to-end test of deploy/slurm on a real, one-node Slurm
 # cluster started here and torn down afterwards.
 #
@@ -112,7 +113,7 @@ cleanup() {
         # slurmstepd and job processes, should any outlive their daemons.
         leftovers=$(marked_pids)
         if [[ -n $leftovers ]]; then
-            echo "slurm: stopping leftover processes:" $leftovers >&2
+            echo "slurm: stopping leftover processes: $leftovers" >&2
             # shellcheck disable=SC2086
             kill -TERM $leftovers 2>/dev/null
             sleep 1
@@ -149,16 +150,17 @@ wait_for() {   # wait_for SECONDS DESCRIPTION COMMAND...: poll every 0.5 s
 # ---- (a) packages --------------------------------------------------------
 
 missing_commands() {
-    local c
+    local c absent=()
     for c in slurmctld slurmd munged munge unmunge sbatch squeue scontrol sinfo scancel; do
-        command -v "$c" >/dev/null || echo "$c"
+        command -v "$c" >/dev/null || absent+=("$c")
     done
+    echo "${absent[*]}"
 }
 
 missing=$(missing_commands)
 if ((EUID != 0)); then
     if [[ -n $missing ]]; then
-        skip_or_fail "Slurm is not installed (missing: $(echo $missing)) and installing slurm-wlm and munge needs root"
+        skip_or_fail "Slurm is not installed (missing: $missing) and installing slurm-wlm and munge needs root"
     fi
     skip_or_fail "starting munged, slurmctld and slurmd for the test needs root"
 fi
@@ -169,7 +171,7 @@ flock -w 600 9 || fail "another tests/slurm/run.sh held its lock for 10 minutes"
 
 if [[ -n $missing ]]; then
     command -v apt-get >/dev/null || skip_or_fail "Slurm is not installed and there is no apt-get to install it"
-    log "installing slurm-wlm and munge with apt-get (missing: $(echo $missing))"
+    log "installing slurm-wlm and munge with apt-get (missing: $missing)"
     # Keep the packages' maintainer scripts from starting the daemons themselves.
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
         printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -195,7 +197,7 @@ if [[ -n $missing ]]; then
         policy_rc_created=0
     fi
     missing=$(missing_commands)
-    [[ -z $missing ]] || fail "still missing after installing: $(echo $missing)"
+    [[ -z $missing ]] || fail "still missing after installing: $missing"
     log "installed in $((SECONDS - t0)) s"
 fi
 
@@ -315,7 +317,7 @@ started_pids+=("$!:slurmd")
 
 node_idle() { [[ $(sinfo -h -n localhost -o %T 2>/dev/null) == idle ]]; }
 wait_for "$STARTUP_WAIT" "the node to be idle in sinfo" node_idle
-log "cluster up in $((SECONDS - t0)) s (slurmctld port $ctld_port, slurmd port $slurmd_port)"
+log "cluster up, $((SECONDS - t0)) s after the start (slurmctld port $ctld_port, slurmd port $slurmd_port)"
 
 # ---- (e) the run ------------------------------------------------------------
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# scripts/test.sh: the project's full test command.
+#
+#   1. cargo test --locked     unit, integration and doc tests
+#   2. tests/slurm/run.sh      sharded run on a real one-node Slurm cluster, compared
+#                              byte for byte with a single-process run (needs root to
+#                              install slurm-wlm/munge and start the daemons;
+#                              NINES_SKIP_SLURM=1 skips it where that is impossible)
+#
+# Usage: scripts/test.sh   (from anywhere; runs in the repository's root)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+cargo test --locked
+bash tests/slurm/run.sh
