@@ -11,5 +11,6 @@ mod common_random_numbers;
 mod determinism;
 mod interrupt;
 mod occupation;
+mod properties;
 mod sla_contracts;
 mod sla_windows;
