@@ -188,7 +188,7 @@ fn service_report(service: &Service, s: &ServiceSummary, trials: u64, years: f64
             mean: downtime.mean(),
             // With no downtime seen, the unavailability bound in hours a year.
             ci95: {
-                let (lo, hi) = mean_ci(downtime, bound * HOURS_PER_YEAR);
+                let (lo, hi) = mean_ci(downtime, bound * HOURS_PER_YEAR, HOURS_PER_YEAR);
                 [lo, hi]
             },
             p50: s.downtime_per_year.quantile(0.5),
@@ -202,6 +202,7 @@ fn service_report(service: &Service, s: &ServiceSummary, trials: u64, years: f64
             mean_ci(
                 &s.outages_per_year,
                 -(1.0 - LEVEL).ln() / trials.max(1) as f64 / years,
+                f64::INFINITY,
             ),
         ),
         monthly_bill: service.monthly_bill,
@@ -229,10 +230,10 @@ fn sla_report(
     // Uptime quantiles from the sketch of unavailability: the p-th quantile of uptime
     // is 1 minus the (1 - p)-th quantile of unavailability.
     let uptime_at = |p: f64| 100.0 * (1.0 - s.unavailability_per_unit.quantile(1.0 - p));
-    let (ulo, uhi) = mean_ci(&s.unavailability, bound);
+    let (ulo, uhi) = mean_ci(&s.unavailability, bound, 1.0);
     let credit_percent = Estimate::new(
         s.credit_percent.mean(),
-        mean_ci(&s.credit_percent, 100.0 * bound),
+        mean_ci(&s.credit_percent, 100.0 * bound, 100.0),
     );
     // None seen: at most the top tier's credit in every window, with the never-seen
     // probability.
@@ -242,6 +243,7 @@ fn sla_report(
         mean_ci(
             &s.credit_bills_per_year,
             bound * top_credit / 100.0 * sla.window.bills() * windows_per_year,
+            top_credit / 100.0 * sla.window.bills() * windows_per_year,
         ),
     );
     SlaReport {
@@ -254,7 +256,11 @@ fn sla_report(
         windows_per_trial,
         breached_windows_per_year: Estimate::new(
             s.breached_per_year.mean(),
-            mean_ci(&s.breached_per_year, breach.ci95[1] * windows_per_year),
+            mean_ci(
+                &s.breached_per_year,
+                breach.ci95[1] * windows_per_year,
+                windows_per_year,
+            ),
         ),
         breach_probability: breach,
         breach_in_a_year_probability: (s.years_breached.units() > 0)

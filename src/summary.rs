@@ -29,15 +29,18 @@ pub fn never_seen_bound(n: u64) -> f64 {
     1.0 - (1.0 - LEVEL).powf(1.0 / n.max(1) as f64)
 }
 
-/// Mean of a non-negative per-trial quantity, with its 95 % interval: Student-t over
-/// trials, or `[0, upper_if_none]` when every trial gave 0 (where a t-interval would
-/// have zero width).
-pub fn mean_ci(moments: &Moments, upper_if_none: f64) -> (f64, f64) {
-    if moments.count() > 0 && moments.max() <= 0.0 {
+/// Mean of a non-negative per-trial quantity that is at most `max` in any trial, with
+/// its 95 % interval: Student-t over trials; `[0, upper_if_none]` when every trial gave
+/// 0 (where a t-interval would have zero width); and `[0, max]` from fewer than two
+/// trials, which say nothing about the spread.
+pub fn mean_ci(moments: &Moments, upper_if_none: f64, max: f64) -> (f64, f64) {
+    if moments.count() < 2 {
+        (0.0, max)
+    } else if moments.max() <= 0.0 {
         (0.0, upper_if_none)
     } else {
         let (lo, hi) = moments.mean_ci(LEVEL);
-        (lo.max(0.0), hi)
+        (lo.max(0.0), hi.min(max))
     }
 }
 
@@ -142,6 +145,7 @@ impl ServiceSummary {
         mean_ci(
             &self.unavailability,
             never_seen_bound(self.unavailability.count()),
+            1.0,
         )
     }
 }
@@ -257,7 +261,7 @@ impl RunSummary {
                 fine(sla.breaches.estimate(), sla.breaches.ci(LEVEL), 1e-4)
                     && fine(
                         sla.credit_percent.mean(),
-                        mean_ci(&sla.credit_percent, 100.0 * bound),
+                        mean_ci(&sla.credit_percent, 100.0 * bound, 100.0),
                         1e-3,
                     )
             })
@@ -291,6 +295,10 @@ mod tests {
         for _ in 0..10 {
             zeros.push(0.0);
         }
-        assert_eq!(mean_ci(&zeros, 0.3), (0.0, 0.3));
+        assert_eq!(mean_ci(&zeros, 0.3, 1.0), (0.0, 0.3));
+        // One trial says nothing about the spread: the whole range.
+        let mut one = Moments::new();
+        one.push(0.25);
+        assert_eq!(mean_ci(&one, 0.3, 1.0), (0.0, 1.0));
     }
 }

@@ -72,7 +72,13 @@ pub fn parse(text: &str) -> Result<raw::Scenario, ScenarioError> {
         serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
             let path = error.path().to_string();
             let inner = error.into_inner();
-            let path = if path == "." { String::new() } else { path };
+            // The path of the document as a whole, or of a place the parser could not
+            // reach (the text ended early), is no field.
+            let path = if path == "." || path == "?" {
+                String::new()
+            } else {
+                path
+            };
             ScenarioError::new(path, inner.to_string())
         })?;
     deserializer

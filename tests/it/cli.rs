@@ -272,6 +272,13 @@ fn unreadable_input_exits_2() {
     let (code, stderr) = check_text("{ not json");
     assert_eq!(code, Some(2));
     assert!(stderr.contains("error"), "{stderr}");
+    // A file cut short names no field, only where the text ended.
+    let (code, stderr) = check_text(r#"{ "name": "x", "datacenters": []"#);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("EOF while parsing") && !stderr.contains("`?`"),
+        "{stderr}"
+    );
     let out = nines()
         .args(["run", "/no/such/scenario.json"])
         .output()
