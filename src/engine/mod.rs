@@ -33,7 +33,7 @@ pub struct EventKey {
     queued: bool,
 }
 
-/// The pending events of one run, and its clock.
+/// The pending events of one run, and its clock. Events are `Copy` values.
 #[derive(Debug)]
 pub struct Scheduler<E> {
     queue: CalendarQueue<E>,
@@ -44,7 +44,7 @@ pub struct Scheduler<E> {
     fired: u64,
 }
 
-impl<E> Scheduler<E> {
+impl<E: Copy> Scheduler<E> {
     /// A scheduler at time 0 that runs up to (and excluding) `horizon`.
     ///
     /// # Panics
@@ -142,9 +142,10 @@ impl<E> Scheduler<E> {
     }
 }
 
-/// What the engine drives: something that reacts to its own events.
+/// What the engine drives: something that reacts to its own events. Events are small
+/// values (copied in and out of the queue): typically an index.
 pub trait Model {
-    type Event;
+    type Event: Copy;
     /// Handles one event at time `scheduler.now()`, possibly scheduling more.
     fn handle(&mut self, event: Self::Event, scheduler: &mut Scheduler<Self::Event>);
 }

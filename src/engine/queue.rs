@@ -1,96 +1,95 @@
 //! A calendar queue specialised for a bounded horizon.
 //!
 //! Every pending event lies in `[now, horizon)` (the scheduler drops events at or past
-//! the horizon), so the whole horizon is cut into `buckets.len()` equal buckets and an
-//! event goes into the bucket that covers its time. Buckets before the current one are
-//! empty; the current bucket is sorted (descending, so the next event is at the back)
-//! the first time it is popped from, and later insertions into it keep it sorted.
-//! Insertion and removal therefore cost O(1) on average when the population is spread
-//! over the horizon, whatever the population's size; the bucket count doubles as the
-//! population grows so that buckets stay small.
+//! the horizon), so the whole horizon is cut into equal buckets and an event goes into
+//! the bucket that covers its time. A bucket is a singly linked list threaded through
+//! one slab of entries, so inserting an event writes one entry (into a slot freed a
+//! moment ago, still in cache) and one bucket head (a small array). When the clock
+//! reaches a bucket, its entries move into a small vector sorted latest-first, from
+//! which events are popped; later insertions into that bucket keep it sorted.
+//! Insertion and removal cost O(1) on average when the population is spread over the
+//! horizon, whatever its size; the bucket count doubles as the population grows so that
+//! buckets stay small.
 //!
 //! Order: by time, then by sequence number (the order in which events were scheduled).
 //! Sequence numbers are unique, so the order is total and deterministic.
 
 /// One pending event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry<E> {
     pub time: f64,
     pub seq: u64,
     pub event: E,
 }
 
-impl<E> Entry<E> {
-    /// `true` when `self` comes strictly after `(time, seq)`.
+impl<E: Copy> Entry<E> {
+    /// `true` when `self` comes strictly after `other`.
     #[inline]
-    fn after(&self, time: f64, seq: u64) -> bool {
-        self.time > time || (self.time == time && self.seq > seq)
+    fn after(&self, other: &Entry<E>) -> bool {
+        self.time > other.time || (self.time == other.time && self.seq > other.seq)
     }
 }
 
+/// An entry in the slab, linked to the next entry of its bucket.
+#[derive(Debug, Clone, Copy)]
+struct Slot<E> {
+    entry: Entry<E>,
+    next: u32,
+}
+
+const NIL: u32 = u32::MAX;
 const MIN_BUCKETS: usize = 16;
-
-/// Sorts a bucket so that the earliest event is last. Buckets hold a handful of events,
-/// where insertion sort beats a general sort.
-fn sort_descending<E>(bucket: &mut [Entry<E>]) {
-    if bucket.len() > 16 {
-        bucket.sort_unstable_by(|a, b| b.time.total_cmp(&a.time).then(b.seq.cmp(&a.seq)));
-        return;
-    }
-    for i in 1..bucket.len() {
-        let mut j = i;
-        while j > 0 && bucket[j].after(bucket[j - 1].time, bucket[j - 1].seq) {
-            bucket.swap(j, j - 1);
-            j -= 1;
-        }
-    }
-}
-const MAX_BUCKETS: usize = 1 << 21;
+const MAX_BUCKETS: usize = 1 << 22;
+/// Entries per bucket, on average, before the bucket count doubles.
+const LOAD: usize = 4;
 
 #[derive(Debug)]
 pub(crate) struct CalendarQueue<E> {
-    buckets: Vec<Vec<Entry<E>>>,
-    /// Buckets per unit of time: `buckets.len() / horizon`.
+    /// First slot of each bucket's list, or `NIL`.
+    heads: Vec<u32>,
+    slots: Vec<Slot<E>>,
+    /// First free slot, linked through `next`, or `NIL`.
+    free: u32,
+    /// Buckets per unit of time: `heads.len() / horizon`.
     buckets_per_time: f64,
     horizon: f64,
-    /// Index of the bucket that holds the current time; all earlier buckets are empty.
-    current: usize,
-    /// Whether `buckets[current]` is sorted in descending (time, seq) order.
-    current_sorted: bool,
+    /// Index of the bucket that holds the current time; earlier buckets are empty, and
+    /// this one's entries are in `current`.
+    bucket: usize,
+    /// The current bucket's entries, latest first.
+    current: Vec<Entry<E>>,
     len: usize,
-    /// Scratch space reused when the bucket count grows.
-    spill: Vec<Entry<E>>,
 }
 
-impl<E> CalendarQueue<E> {
+impl<E: Copy> CalendarQueue<E> {
     pub fn new(horizon: f64) -> Self {
         let mut queue = CalendarQueue {
-            buckets: Vec::new(),
+            heads: vec![NIL; MIN_BUCKETS],
+            slots: Vec::new(),
+            free: NIL,
             buckets_per_time: 0.0,
             horizon,
-            current: 0,
-            current_sorted: false,
+            bucket: 0,
+            current: Vec::new(),
             len: 0,
-            spill: Vec::new(),
         };
-        queue.buckets.resize_with(MIN_BUCKETS, Vec::new);
         queue.reset(horizon);
         queue
     }
 
     /// Empties the queue for a new horizon, keeping its allocations.
     pub fn reset(&mut self, horizon: f64) {
-        for bucket in &mut self.buckets[self.current..] {
-            bucket.clear();
-        }
+        self.heads.fill(NIL);
+        self.slots.clear();
+        self.free = NIL;
+        self.current.clear();
         self.horizon = horizon;
         self.buckets_per_time = if horizon > 0.0 {
-            self.buckets.len() as f64 / horizon
+            self.heads.len() as f64 / horizon
         } else {
             0.0
         };
-        self.current = 0;
-        self.current_sorted = false;
+        self.bucket = 0;
         self.len = 0;
     }
 
@@ -103,24 +102,40 @@ impl<E> CalendarQueue<E> {
         // Multiplication by a positive constant and truncation are both monotone, so a
         // later time never maps to an earlier bucket.
         let index = (time * self.buckets_per_time) as usize;
-        index.min(self.buckets.len() - 1)
+        index.min(self.heads.len() - 1)
+    }
+
+    /// Links `entry` into bucket `index` (not the current one).
+    #[inline]
+    fn link(&mut self, index: usize, entry: Entry<E>) {
+        let next = self.heads[index];
+        let slot = if self.free != NIL {
+            let slot = self.free;
+            let cell = &mut self.slots[slot as usize];
+            self.free = cell.next;
+            *cell = Slot { entry, next };
+            slot
+        } else {
+            self.slots.push(Slot { entry, next });
+            (self.slots.len() - 1) as u32
+        };
+        self.heads[index] = slot;
     }
 
     /// Inserts an event; `time` must lie in `[now, horizon)`.
     #[inline]
     pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64) {
-        if self.len >= 4 * self.buckets.len() && self.buckets.len() < MAX_BUCKETS {
+        if self.len >= LOAD * self.heads.len() && self.heads.len() < MAX_BUCKETS {
             self.grow(now);
         }
         let index = self.bucket_of(time);
-        debug_assert!(index >= self.current, "event scheduled in the past");
+        debug_assert!(index >= self.bucket, "event scheduled in the past");
         let entry = Entry { time, seq, event };
-        let bucket = &mut self.buckets[index];
-        if index == self.current && self.current_sorted {
-            let at = bucket.partition_point(|e| e.after(time, seq));
-            bucket.insert(at, entry);
+        if index == self.bucket {
+            let at = self.current.partition_point(|e| e.after(&entry));
+            self.current.insert(at, entry);
         } else {
-            bucket.push(entry);
+            self.link(index, entry);
         }
         self.len += 1;
     }
@@ -131,38 +146,66 @@ impl<E> CalendarQueue<E> {
         if self.len == 0 {
             return None;
         }
-        loop {
-            let bucket = &mut self.buckets[self.current];
-            if !bucket.is_empty() {
-                if !self.current_sorted {
-                    sort_descending(bucket);
-                    self.current_sorted = true;
-                }
-                self.len -= 1;
-                return bucket.pop();
+        while self.current.is_empty() {
+            self.bucket += 1;
+            self.take_bucket();
+        }
+        self.len -= 1;
+        self.current.pop()
+    }
+
+    /// Moves the current bucket's list into `current`, sorted latest first.
+    fn take_bucket(&mut self) {
+        let mut slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
+        while slot != NIL {
+            let cell = &mut self.slots[slot as usize];
+            let next = cell.next;
+            // The slot joins the free list; its entry is moved out by swapping in
+            // the entry it held (a moved-from slot is never read again until reused).
+            cell.next = self.free;
+            self.free = slot;
+            self.current.push(cell.entry);
+            slot = next;
+        }
+        let current = &mut self.current;
+        for i in 1..current.len() {
+            let mut j = i;
+            while j > 0 && current[j].after(&current[j - 1]) {
+                current.swap(j, j - 1);
+                j -= 1;
             }
-            self.current += 1;
-            self.current_sorted = false;
         }
     }
 
     /// Doubles the number of buckets and redistributes the pending events.
     #[cold]
     fn grow(&mut self, now: f64) {
-        let mut spill = std::mem::take(&mut self.spill);
-        for bucket in &mut self.buckets[self.current..] {
-            spill.append(bucket);
+        let mut pending: Vec<Entry<E>> = std::mem::take(&mut self.current);
+        for index in self.bucket..self.heads.len() {
+            let mut slot = std::mem::replace(&mut self.heads[index], NIL);
+            while slot != NIL {
+                let cell = &mut self.slots[slot as usize];
+                slot = cell.next;
+                pending.push(cell.entry);
+            }
         }
-        let new_len = self.buckets.len() * 2;
-        self.buckets.resize_with(new_len, Vec::new);
+        self.slots.clear();
+        self.free = NIL;
+        let new_len = self.heads.len() * 2;
+        self.heads.clear();
+        self.heads.resize(new_len, NIL);
         self.buckets_per_time = new_len as f64 / self.horizon;
-        self.current = self.bucket_of(now);
-        self.current_sorted = false;
-        for entry in spill.drain(..) {
+        self.bucket = self.bucket_of(now);
+        for entry in pending {
             let index = self.bucket_of(entry.time);
-            self.buckets[index].push(entry);
+            if index == self.bucket {
+                self.current.push(entry);
+            } else {
+                self.link(index, entry);
+            }
         }
-        self.spill = spill;
+        let current = &mut self.current;
+        current.sort_unstable_by(|a, b| b.time.total_cmp(&a.time).then(b.seq.cmp(&a.seq)));
     }
 }
 
@@ -174,7 +217,7 @@ mod tests {
     fn pops_in_time_then_sequence_order_across_growth() {
         // 1,000 events at pseudo-random times (a fixed LCG), many sharing a time, pushed
         // in sequence order; they must come out sorted by (time, seq) while the queue
-        // grows from 16 buckets to 1,024.
+        // grows from 16 buckets to 256.
         let horizon = 100.0;
         let mut queue = CalendarQueue::new(horizon);
         let mut state: u64 = 7;
@@ -192,6 +235,41 @@ mod tests {
             std::iter::from_fn(|| queue.pop().map(|e| (e.time, e.seq))).collect();
         assert_eq!(popped, expected);
         assert_eq!(queue.len(), 0);
+    }
+
+    #[test]
+    fn interleaved_pushes_and_pops_keep_order() {
+        // Pop half, push more at and after the current time (some into the bucket being
+        // drained, some triggering growth), and check the merged order.
+        let mut queue = CalendarQueue::new(50.0);
+        let mut seq = 0;
+        let mut reference: Vec<(f64, u64)> = Vec::new();
+        let mut push = |q: &mut CalendarQueue<u64>, r: &mut Vec<(f64, u64)>, t: f64, now| {
+            q.push(t, seq, seq, now);
+            r.push((t, seq));
+            seq += 1;
+        };
+        for i in 0..200 {
+            push(&mut queue, &mut reference, f64::from(i % 50), 0.0);
+        }
+        let mut now = 0.0;
+        let mut out = Vec::new();
+        for round in 0..400 {
+            let e = queue.pop().unwrap();
+            now = e.time;
+            out.push((e.time, e.seq));
+            if round % 2 == 0 {
+                let later = (now + f64::from(round % 7)).min(49.9);
+                push(&mut queue, &mut reference, later, now);
+                push(&mut queue, &mut reference, now, now);
+            }
+        }
+        while let Some(e) = queue.pop() {
+            out.push((e.time, e.seq));
+        }
+        // Each popped event is the least pending one: the sequence is sorted.
+        assert!(out.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
+        assert_eq!(out.len(), reference.len());
     }
 
     #[test]
