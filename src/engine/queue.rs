@@ -252,11 +252,10 @@ mod tests {
         for i in 0..200 {
             push(&mut queue, &mut reference, f64::from(i % 50), 0.0);
         }
-        let mut now = 0.0;
         let mut out = Vec::new();
         for round in 0..400 {
             let e = queue.pop().unwrap();
-            now = e.time;
+            let now = e.time;
             out.push((e.time, e.seq));
             if round % 2 == 0 {
                 let later = (now + f64::from(round % 7)).min(49.9);
