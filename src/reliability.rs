@@ -143,7 +143,10 @@ impl Structure {
 
     /// Nodes that have a process of their own.
     pub fn process_count(&self) -> usize {
-        self.processes.len()
+        self.nodes
+            .iter()
+            .filter(|n| n.process != NO_PROCESS)
+            .count()
     }
 }
 
@@ -204,17 +207,29 @@ impl StructureBuilder {
             );
             self.edges.push((input.node.0, id, input.ride_through));
         }
-        self.process_of.push(match process {
-            Some(process) => {
-                self.processes.push(process);
-                (self.processes.len() - 1) as u32
-            }
-            None => NO_PROCESS,
-        });
+        let index = process.map_or(NO_PROCESS, |process| self.intern(process));
+        self.process_of.push(index);
         self.input_count.push(n);
         self.required_up.push(k);
         self.keys.push(key);
         NodeId(id)
+    }
+
+    /// The index of `process` among the distinct processes, adding it if it is new.
+    /// Thousands of disks share one process: the event loop then reads one copy, which
+    /// stays in cache, instead of one per node.
+    fn intern(&mut self, process: Process) -> u32 {
+        // Components of a kind are added one after another: look at the recent ones.
+        let recent = self.processes.len().saturating_sub(64);
+        let found = self.processes[recent..]
+            .iter()
+            .rposition(|p| *p == process)
+            .map(|i| recent + i);
+        let index = found.unwrap_or_else(|| {
+            self.processes.push(process);
+            self.processes.len() - 1
+        });
+        u32::try_from(index).expect("fewer processes than nodes")
     }
 
     /// Nodes added so far (the id the next node will get).
@@ -520,6 +535,15 @@ impl<'s, O: Observer> Dynamics<'s, O> {
 
 impl<O: Observer> Model for Dynamics<'_, O> {
     type Event = NodeId;
+
+    /// Loads the next node's state early: in a big system it is far away in memory,
+    /// and the load then overlaps the current event's work.
+    #[inline]
+    fn prepare(&self, node: &NodeId) {
+        if let Some(state) = self.state.get(node.index()) {
+            std::hint::black_box(state.own_up);
+        }
+    }
 
     /// A node's own process changes phase.
     #[inline]

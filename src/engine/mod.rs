@@ -127,6 +127,12 @@ impl<E: Copy> Scheduler<E> {
         }
     }
 
+    /// The next event if it is cheap to see (no search): for [`Model::prepare`].
+    #[inline]
+    pub fn peek_near(&self) -> Option<&E> {
+        self.queue.peek_near().map(|entry| &entry.event)
+    }
+
     /// Removes the next event, advances the clock to its time and returns it.
     #[inline]
     pub fn next_event(&mut self) -> Option<(Time, E)> {
@@ -146,6 +152,10 @@ impl<E: Copy> Scheduler<E> {
 /// values (copied in and out of the queue): typically an index.
 pub trait Model {
     type Event: Copy;
+    /// A hint that `event` is likely to be handled next: a model may start fetching
+    /// what it will need, so that the memory access overlaps the current event's work.
+    #[inline]
+    fn prepare(&self, _event: &Self::Event) {}
     /// Handles one event at time `scheduler.now()`, possibly scheduling more.
     fn handle(&mut self, event: Self::Event, scheduler: &mut Scheduler<Self::Event>);
 }
@@ -154,6 +164,9 @@ pub trait Model {
 pub fn run<M: Model>(model: &mut M, scheduler: &mut Scheduler<M::Event>) -> u64 {
     let start = scheduler.events_fired();
     while let Some((_, event)) = scheduler.next_event() {
+        if let Some(next) = scheduler.peek_near() {
+            model.prepare(next);
+        }
         model.handle(event, scheduler);
     }
     scheduler.events_fired() - start
@@ -168,6 +181,9 @@ pub fn run_within<M: Model>(
 ) -> Result<u64, u64> {
     let start = scheduler.events_fired();
     while let Some((_, event)) = scheduler.next_event() {
+        if let Some(next) = scheduler.peek_near() {
+            model.prepare(next);
+        }
         model.handle(event, scheduler);
         if scheduler.events_fired() - start >= budget && scheduler.pending() > 0 {
             return Err(budget);

@@ -140,6 +140,12 @@ impl<E: Copy> CalendarQueue<E> {
         self.len += 1;
     }
 
+    /// The earliest event, if it is already at hand (in the bucket being drained).
+    #[inline]
+    pub fn peek_near(&self) -> Option<&Entry<E>> {
+        self.current.last()
+    }
+
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<Entry<E>> {
