@@ -255,6 +255,40 @@ fn bad_input_names_the_field_and_exits_2() {
             Box::new(|s| s["horizon"] = json!("10 days")),
             "services[0].slas[0].window",
         ),
+        (
+            "huge mean",
+            Box::new(|s| {
+                s["failure_domains"][0]["outage"] = json!({"exponential": {"mean": "1e308 years"}})
+            }),
+            "failure_domains[0].outage.exponential.mean",
+        ),
+        (
+            "infinite duration",
+            Box::new(|s| {
+                s["components"]["rack"]["fail"] = json!({"deterministic": {"value": "1e400 h"}})
+            }),
+            "components.rack.fail.deterministic.value",
+        ),
+        (
+            "no data centres",
+            Box::new(|s| s["datacenters"] = json!([])),
+            "`datacenters`",
+        ),
+        (
+            "empty id",
+            Box::new(|s| s["failure_domains"][1]["id"] = json!(" ")),
+            "failure_domains[1].id",
+        ),
+        (
+            "zero object groups",
+            Box::new(|s| s["services"][0]["storage"]["object_groups"] = json!(0)),
+            "services[0].storage.object_groups",
+        ),
+        (
+            "negative count",
+            Box::new(|s| s["datacenters"][0]["racks"] = json!(-1)),
+            "datacenters[0].racks",
+        ),
     ];
     for (what, edit, expected) in cases {
         let (code, stderr) = check_variant(edit);
