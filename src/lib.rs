@@ -10,6 +10,7 @@
 //! - [`trial`], [`summary`], [`montecarlo`]: one trial, many trials, in parallel;
 //! - [`report`], [`cli`]: what the user sees.
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod laws;
 pub mod montecarlo;

@@ -1,6 +1,7 @@
 //! The command line: raw arguments (clap), and what each command does with them.
 //! Every failure comes back as an [`Error`] whose kind decides the exit code in `main`.
 
+mod compare;
 mod describe;
 mod run;
 
@@ -37,6 +38,8 @@ pub enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// Run designs side by side on common random numbers, with paired differences.
+    Compare(compare::CompareArgs),
     /// Merge the part files of a run split with `run --shard` into its result.
     Merge(MergeArgs),
     /// Print the JSON Schema of scenario files.
@@ -226,6 +229,7 @@ pub(crate) fn shard(arg: Option<&str>) -> Result<Option<(u64, u64)>, Error> {
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Compare(args) => compare::compare(args),
         Command::Merge(args) => merge(args),
         Command::Check { scenario, limits } => {
             let (world, _) = load(&scenario, &limits.limits(workers(None)))?;

@@ -8,6 +8,7 @@ mod analytic;
 mod cli;
 mod common;
 mod common_random_numbers;
+mod compare;
 mod determinism;
 mod interrupt;
 mod occupation;
