@@ -27,7 +27,12 @@ fn farm(n: usize) -> Structure {
     };
     let mut builder = StructureBuilder::new();
     for _ in 0..n {
-        builder.add(builder.len(), Some(process.clone()), Requirement::All, &[]);
+        builder.add(
+            &builder.len().to_string(),
+            Some(process.clone()),
+            Requirement::All,
+            &[],
+        );
     }
     builder.build()
 }

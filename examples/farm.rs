@@ -17,7 +17,12 @@ fn main() {
     };
     let mut builder = StructureBuilder::new();
     for _ in 0..n {
-        builder.add(builder.len(), Some(process.clone()), Requirement::All, &[]);
+        builder.add(
+            &builder.len().to_string(),
+            Some(process.clone()),
+            Requirement::All,
+            &[],
+        );
     }
     let structure = builder.build();
     let mut dynamics = Dynamics::new(&structure, &[], ());

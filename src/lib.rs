@@ -22,5 +22,6 @@ pub mod sla;
 pub mod stats;
 pub mod streams;
 pub mod summary;
+pub mod trace;
 pub mod trial;
 pub mod world;

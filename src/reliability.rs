@@ -16,10 +16,10 @@
 //! affects. Requirements are monotone, so an event that takes one node down can only
 //! take others down, and the order in which dependents are visited does not matter.
 //!
-//! Every node has a *key*, a stable identity given by its builder: a node's random
-//! draws (its process, and the ride-through of its input edges) come from streams
-//! seeded by its key, so that two structures sharing a node give it the same history
-//! in the same trial (see [`crate::streams`]).
+//! Every node has a *name*, a stable identity given by its builder, and a key hashed
+//! from it: a node's random draws (its process, and the ride-through of its input
+//! edges) come from streams seeded by its key, so that two structures sharing a node
+//! give it the same history in the same trial (see [`crate::streams`]).
 //!
 //! The module knows nothing of what the nodes stand for.
 
@@ -123,6 +123,7 @@ pub struct Structure {
     ride_through: Vec<f64>,
     /// Per edge: the key of its ride-through stream (used only for flagged edges).
     edge_key: Vec<u64>,
+    names: Vec<String>,
 }
 
 impl Structure {
@@ -132,6 +133,11 @@ impl Structure {
 
     pub fn edge_count(&self) -> usize {
         self.dependent.len()
+    }
+
+    /// The name the node was given when it was built.
+    pub fn name(&self, node: NodeId) -> &str {
+        &self.names[node.index()]
     }
 
     pub fn process(&self, node: NodeId) -> Option<&Process> {
@@ -159,6 +165,7 @@ pub struct StructureBuilder {
     input_count: Vec<u32>,
     required_up: Vec<u32>,
     keys: Vec<u64>,
+    names: Vec<String>,
     /// (input, dependent, ride-through), in insertion order.
     edges: Vec<(u32, u32, f64)>,
 }
@@ -168,8 +175,9 @@ impl StructureBuilder {
         Self::default()
     }
 
-    /// Adds a node with identity `key` (unique within the structure, and the same for
-    /// the same component in any structure) and returns its id.
+    /// Adds a node named `name` (unique within the structure, and the same for the same
+    /// component in any structure: its random streams are keyed by it) and returns its
+    /// id.
     ///
     /// # Panics
     /// If an input does not exist yet, a ride-through is outside `[0, 1)`, or
@@ -177,7 +185,7 @@ impl StructureBuilder {
     /// before building, so these are programming errors.
     pub fn add(
         &mut self,
-        key: u64,
+        name: &str,
         process: Option<Process>,
         requirement: Requirement,
         inputs: &[Input],
@@ -211,7 +219,8 @@ impl StructureBuilder {
         self.process_of.push(index);
         self.input_count.push(n);
         self.required_up.push(k);
-        self.keys.push(key);
+        self.keys.push(streams::key_of(name));
+        self.names.push(name.to_string());
         NodeId(id)
     }
 
@@ -276,6 +285,7 @@ impl StructureBuilder {
             dependent,
             ride_through,
             edge_key,
+            names: self.names,
         }
     }
 }
@@ -287,6 +297,10 @@ pub trait Observer {
     /// Node watched under index `watch` became effectively up or down at `time`. Calls
     /// for one node alternate: down, up, down, ... after its `on_start`.
     fn on_change(&mut self, watch: u32, time: Time, up: bool);
+    /// Any node's own process failed (`up == false`) or was repaired at `time`, watched
+    /// or not, whatever its inputs: the root causes, for traces. Ignored by default.
+    #[inline]
+    fn on_transition(&mut self, _node: NodeId, _time: Time, _up: bool) {}
 }
 
 /// Watches nothing.
@@ -385,6 +399,11 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     /// state changes cost, in proportion to what they affect.
     pub fn links_followed(&self) -> u64 {
         self.links_followed
+    }
+
+    /// Whether the node's own process is up (whatever its inputs).
+    pub fn own_up(&self, node: NodeId) -> bool {
+        self.state[node.index()].own_up
     }
 
     pub fn is_up(&self, node: NodeId) -> bool {
@@ -556,6 +575,7 @@ impl<O: Observer> Model for Dynamics<'_, O> {
         let law = if up { &process.up } else { &process.down };
         let now = scheduler.now();
         scheduler.schedule_in(law.sample(&mut state.rng), node);
+        self.observer.on_transition(node, now, up);
         if self.update(i, now) && !self.state[i].edges().is_empty() {
             self.propagate(i, now);
         }
@@ -592,10 +612,30 @@ mod tests {
         // d = all(a, c). Over [0, 30): a is down [10, 11) and [21, 22); b down [25, 26).
         // d follows a exactly; c is never down, since a and b are never down together.
         let mut builder = StructureBuilder::new();
-        let a = builder.add(builder.len(), Some(fixed(10.0, 1.0)), Requirement::All, &[]);
-        let b = builder.add(builder.len(), Some(fixed(25.0, 1.0)), Requirement::All, &[]);
-        let c = builder.add(builder.len(), None, Requirement::Any, &[a.into(), b.into()]);
-        let d = builder.add(builder.len(), None, Requirement::All, &[a.into(), c.into()]);
+        let a = builder.add(
+            &builder.len().to_string(),
+            Some(fixed(10.0, 1.0)),
+            Requirement::All,
+            &[],
+        );
+        let b = builder.add(
+            &builder.len().to_string(),
+            Some(fixed(25.0, 1.0)),
+            Requirement::All,
+            &[],
+        );
+        let c = builder.add(
+            &builder.len().to_string(),
+            None,
+            Requirement::Any,
+            &[a.into(), b.into()],
+        );
+        let d = builder.add(
+            &builder.len().to_string(),
+            None,
+            Requirement::All,
+            &[a.into(), c.into()],
+        );
         let structure = builder.build();
         let mut dynamics = Dynamics::new(&structure, &[c, d], Log::default());
         let mut scheduler = Scheduler::new(30.0);
@@ -625,12 +665,22 @@ mod tests {
         let follow = |sites: usize| {
             let mut builder = StructureBuilder::new();
             for site in 0..sites {
-                let dc = builder.add(builder.len(), None, Requirement::All, &[]);
+                let dc = builder.add(&builder.len().to_string(), None, Requirement::All, &[]);
                 for rack in 0..10 {
                     let law = (site == 0 && rack == 0).then(|| fixed(5.0, 1.0));
-                    let r = builder.add(builder.len(), law, Requirement::All, &[dc.into()]);
+                    let r = builder.add(
+                        &builder.len().to_string(),
+                        law,
+                        Requirement::All,
+                        &[dc.into()],
+                    );
                     for _ in 0..10 {
-                        builder.add(builder.len(), None, Requirement::All, &[r.into()]);
+                        builder.add(
+                            &builder.len().to_string(),
+                            None,
+                            Requirement::All,
+                            &[r.into()],
+                        );
                     }
                 }
             }
@@ -653,13 +703,18 @@ mod tests {
         let units: Vec<Input> = [5.0, 6.0, 7.0]
             .iter()
             .map(|&t| {
-                let key = builder.len();
+                let name = builder.len().to_string();
                 builder
-                    .add(key, Some(fixed(t, 10.0)), Requirement::All, &[])
+                    .add(&name, Some(fixed(t, 10.0)), Requirement::All, &[])
                     .into()
             })
             .collect();
-        let two_of_three = builder.add(builder.len(), None, Requirement::AtLeast(2), &units);
+        let two_of_three = builder.add(
+            &builder.len().to_string(),
+            None,
+            Requirement::AtLeast(2),
+            &units,
+        );
         let structure = builder.build();
         let mut dynamics = Dynamics::new(&structure, &[two_of_three], Log::default());
         let mut scheduler = Scheduler::new(14.5);
@@ -676,14 +731,19 @@ mod tests {
         // through with probability 0.75. Each site is hit by the first outage with
         // probability 0.25; the count hit is Binomial(1000, 0.25): mean 250, sd 13.7.
         let mut builder = StructureBuilder::new();
-        let grid = builder.add(builder.len(), Some(fixed(10.0, 1.0)), Requirement::All, &[]);
+        let grid = builder.add(
+            &builder.len().to_string(),
+            Some(fixed(10.0, 1.0)),
+            Requirement::All,
+            &[],
+        );
         let sites: Vec<NodeId> = (0..1000)
             .map(|_| {
                 let input = Input {
                     node: grid,
                     ride_through: 0.75,
                 };
-                builder.add(builder.len(), None, Requirement::All, &[input])
+                builder.add(&builder.len().to_string(), None, Requirement::All, &[input])
             })
             .collect();
         let structure = builder.build();

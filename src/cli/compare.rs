@@ -1,6 +1,6 @@
 //! `nines compare`: designs side by side, on common random numbers.
 
-use super::{Error, load, workers, write_atomically};
+use super::{Error, load, show, workers, write_atomically};
 use crate::compare::{ComparisonSummary, Difference};
 use crate::montecarlo;
 use crate::report::{Report, SCHEMA_VERSION, format_hours};
@@ -135,7 +135,7 @@ pub(super) fn compare(args: CompareArgs) -> Result<(), Error> {
         write_atomically(path, text.as_bytes())?;
     }
     if !args.quiet {
-        print!("{}", table(&report));
+        show(&table(&report))?;
     }
     Ok(())
 }

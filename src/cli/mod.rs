@@ -42,6 +42,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Merge the part files of a run split with `run --shard` into its result.
     Merge(MergeArgs),
+    /// Replay one trial event by event: failures, repairs, outages, SLA windows.
+    Trace(TraceArgs),
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Print the downtime an uptime target allows per month and per year.
@@ -127,6 +129,25 @@ impl LimitArgs {
 /// Worker threads: `--threads`, else one per core.
 fn workers(threads: Option<usize>) -> usize {
     threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    pub scenario: PathBuf,
+    /// Which trial to replay (the same as trial K of `nines run` with the same seed).
+    #[arg(long, default_value_t = 0)]
+    pub trial: u64,
+    /// Seed of the run (default: the scenario's `seed`, else 1).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Also write the trace as JSON to this file (atomically).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Print nothing but errors (and no timeline).
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -231,15 +252,29 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
         Command::Merge(args) => merge(args),
+        Command::Trace(args) => {
+            let (world, _) = load(&args.scenario, &args.limits.limits(1))?;
+            let seed = args.seed.unwrap_or(world.default_seed);
+            let trace = crate::trace::trace(&world, seed, args.trial);
+            if let Some(path) = &args.json {
+                let mut text = serde_json::to_string_pretty(&trace).expect("traces serialise");
+                text.push('\n');
+                write_atomically(path, text.as_bytes())?;
+            }
+            if !args.quiet {
+                show(&trace.to_text())?;
+            }
+            Ok(())
+        }
         Command::Check { scenario, limits } => {
             let (world, _) = load(&scenario, &limits.limits(workers(None)))?;
-            print!("{}", describe(&world));
+            show(&describe(&world))?;
             Ok(())
         }
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&scenario::json_schema())
                 .expect("the schema serialises");
-            println!("{schema}");
+            show(&format!("{schema}\n"))?;
             Ok(())
         }
         Command::Budget { percent } => {
@@ -256,7 +291,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                     "budget: the target must be more than 0 and at most 100, got {target}"
                 )));
             }
-            print!("{}", budget_table(target));
+            show(&budget_table(target))?;
             Ok(())
         }
     }
@@ -284,9 +319,21 @@ fn merge(args: MergeArgs) -> Result<(), Error> {
         write_atomically(path, report.to_json().as_bytes())?;
     }
     if !args.quiet {
-        print!("{}", report.to_table());
+        show(&report.to_table())?;
     }
     Ok(())
+}
+
+/// Prints `text` on standard output. A reader that went away (`nines trace | head`)
+/// is not an error: the output simply stops.
+pub(crate) fn show(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Io(format!("cannot write to standard output: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a

@@ -6,7 +6,7 @@
 //! needed to continue — and `--resume` continues it to the requested number of trials,
 //! giving the same bytes as a run that was never interrupted.
 
-use super::{Error, RunArgs, load, shard, workers, write_atomically};
+use super::{Error, RunArgs, load, shard, show, workers, write_atomically};
 use crate::montecarlo::{self, BATCH_TRIALS};
 use crate::parts::Part;
 use crate::report::{PrecisionReport, Report};
@@ -232,7 +232,7 @@ pub(super) fn run(args: RunArgs) -> Result<(), Error> {
         text.push('\n');
         write_atomically(&path, text.as_bytes())?;
         if !args.quiet {
-            print!("{}", report.to_table());
+            show(&report.to_table())?;
         }
         return Err(Error::Interrupted(format!(
             "interrupted after {} of {trials} trials; partial result written to {} \
@@ -247,7 +247,7 @@ pub(super) fn run(args: RunArgs) -> Result<(), Error> {
         write_atomically(path, report.to_json().as_bytes())?;
     }
     if !args.quiet {
-        print!("{}", report.to_table());
+        show(&report.to_table())?;
         let done = total.trials - first_batch * BATCH_TRIALS;
         eprintln!(
             "{done} trials in {elapsed:.2} s ({:.0} trials/s) on {} threads",

@@ -262,7 +262,7 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
             Some(raw::EffectSpec::Destroy) => Effect::Destroy,
         };
         let node = builder.add(
-            key_of(&format!("domain:{}", d.id)),
+            &format!("domain:{}", d.id),
             Some(process.clone()),
             Requirement::All,
             &[],
@@ -345,11 +345,11 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
                     ride_through: domains[k].ride_through,
                 })
                 .collect();
-            let key = key_of(&format!("dc:{}:providers", d.id));
-            inputs.push(builder.add(key, None, Requirement::Any, &links).into());
+            let name = format!("dc:{}:providers", d.id);
+            inputs.push(builder.add(&name, None, Requirement::Any, &links).into());
         }
         let node = builder.add(
-            key_of(&format!("dc:{}", d.id)),
+            &format!("dc:{}", d.id),
             facility.clone(),
             Requirement::All,
             &inputs,
@@ -593,7 +593,7 @@ fn build_layout(
     for r in 0..d.racks {
         let rack_name = format!("dc:{}:rack:{r}", d.id);
         let rack = builder.add(
-            key_of(&rack_name),
+            &rack_name,
             laws.rack.clone(),
             Requirement::All,
             &[site.into()],
@@ -603,15 +603,20 @@ fn build_layout(
         for h in 0..d.hosts_per_rack {
             let host_name = format!("{rack_name}:host:{h}");
             let host = builder.add(
-                key_of(&host_name),
+                &host_name,
                 laws.host.clone(),
                 Requirement::All,
                 &[rack.into()],
             );
             layout.hosts.push(host);
             for k in 0..d.disks_per_host {
-                let key = key_of(&format!("{host_name}:disk:{k}"));
-                anchors.push(builder.add(key, laws.disk.clone(), Requirement::All, &[host.into()]));
+                let name = format!("{host_name}:disk:{k}");
+                anchors.push(builder.add(
+                    &name,
+                    laws.disk.clone(),
+                    Requirement::All,
+                    &[host.into()],
+                ));
             }
             if d.disks_per_host == 0 {
                 anchors.push(host);
@@ -690,12 +695,12 @@ fn build_storage(
             }
             replicas.extend(chosen.iter().map(|&a| Input::from(a)));
         }
-        let key = key_of(&format!("service:{service}:group:{g}"));
-        groups.push(builder.add(key, None, Requirement::Any, &replicas));
+        let name = format!("service:{service}:group:{g}");
+        groups.push(builder.add(&name, None, Requirement::Any, &replicas));
     }
     let inputs: Vec<Input> = groups.iter().map(|&g| g.into()).collect();
-    let key = key_of(&format!("service:{service}"));
-    (builder.add(key, None, Requirement::All, &inputs), groups)
+    let name = format!("service:{service}");
+    (builder.add(&name, None, Requirement::All, &inputs), groups)
 }
 
 /// Each object group's share of requests, in integer units, and the probability that a
@@ -770,17 +775,14 @@ fn build_compute(
             } else {
                 layout.anchors_by_rack[0][0]
             };
-            let key = key_of(&format!(
-                "service:{service}:instance:{}:{j}",
-                datacenters[dc].id
-            ));
-            nodes.push(builder.add(key, law.clone(), Requirement::All, &[anchor.into()]));
+            let name = format!("service:{service}:instance:{}:{j}", datacenters[dc].id);
+            nodes.push(builder.add(&name, law.clone(), Requirement::All, &[anchor.into()]));
         }
     }
     let inputs: Vec<Input> = nodes.iter().map(|&n| n.into()).collect();
     (
         builder.add(
-            key_of(&format!("service:{service}")),
+            &format!("service:{service}"),
             None,
             Requirement::AtLeast(min_up),
             &inputs,
@@ -807,8 +809,8 @@ fn build_regions(
             .map(|&n| n.into())
             .collect();
         next += count as usize;
-        let key = key_of(&format!("service:{service}:zone:{}", datacenters[dc].id));
-        let zone = builder.add(key, None, Requirement::Any, &members);
+        let name = format!("service:{service}:zone:{}", datacenters[dc].id);
+        let zone = builder.add(&name, None, Requirement::Any, &members);
         regions
             .entry(datacenters[dc].region.as_str())
             .or_default()
@@ -819,14 +821,14 @@ fn build_regions(
         .map(|(region, zones)| {
             // At most one zone down: at least n - 1 of n up (always true for n = 1).
             let needed = zones.len() as u32 - 1;
-            let key = key_of(&format!("service:{service}:region:{region}"));
+            let name = format!("service:{service}:region:{region}");
             builder
-                .add(key, None, Requirement::AtLeast(needed), zones)
+                .add(&name, None, Requirement::AtLeast(needed), zones)
                 .into()
         })
         .collect();
-    let key = key_of(&format!("service:{service}:regions"));
-    builder.add(key, None, Requirement::All, &available)
+    let name = format!("service:{service}:regions");
+    builder.add(&name, None, Requirement::All, &available)
 }
 
 fn lower_slas(

@@ -15,3 +15,4 @@ mod occupation;
 mod properties;
 mod sla_contracts;
 mod sla_windows;
+mod trace;
