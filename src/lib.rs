@@ -22,6 +22,7 @@ pub mod sla;
 pub mod stats;
 pub mod streams;
 pub mod summary;
+pub mod sweep;
 pub mod trace;
 pub mod trial;
 pub mod world;

@@ -4,6 +4,7 @@
 mod compare;
 mod describe;
 mod run;
+mod sweep;
 
 pub use describe::describe;
 
@@ -44,6 +45,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Replay one trial event by event: failures, repairs, outages, SLA windows.
     Trace(TraceArgs),
+    /// Run a scenario's variants (every combination of the values set), one row each.
+    Sweep(sweep::SweepArgs),
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Print the downtime an uptime target allows per month and per year.
@@ -251,6 +254,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::compare(args),
+        Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => merge(args),
         Command::Trace(args) => {
             let (world, _) = load(&args.scenario, &args.limits.limits(1))?;

@@ -392,13 +392,11 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
                     return err(format!("{path}.object_groups"), "must be at least 1");
                 }
                 let placed: u32 = per_datacenter.iter().map(|&(_, c)| c).sum();
-                if placed != storage.replicas {
+                let replicas = storage.replicas.unwrap_or(placed);
+                if placed != replicas {
                     return err(
                         format!("{path}.replicas"),
-                        format!(
-                            "is {} but the placement puts {placed} replicas",
-                            storage.replicas
-                        ),
+                        format!("is {replicas} but the placement puts {placed} replicas"),
                     );
                 }
                 for &(dc, count) in &per_datacenter {
@@ -415,7 +413,7 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
                     }
                 }
                 let groups = u64::from(storage.object_groups);
-                let links = groups.saturating_mul(u64::from(storage.replicas) + 1);
+                let links = groups.saturating_mul(u64::from(replicas) + 1);
                 usage.add(&format!("{path}.object_groups"), groups + 1, groups, links)?;
                 let (popularity, request_factor) =
                     requests(storage.requests.as_ref(), storage.object_groups, &path)?;
@@ -429,7 +427,7 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
                     default_seed,
                 );
                 let kind = ServiceKind::Storage {
-                    replicas: storage.replicas,
+                    replicas,
                     per_datacenter,
                     groups,
                     popularity,

@@ -41,6 +41,10 @@ pub struct Scenario {
     pub components: ComponentsSpec,
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
+    /// Settings for `nines sweep`: field paths (e.g. "datacenters[0].racks") and the
+    /// values to try; the sweep runs every combination. Ignored by `nines run`.
+    #[serde(default)]
+    pub sweep: Option<std::collections::BTreeMap<String, Vec<serde_json::Value>>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -191,8 +195,10 @@ pub struct ServiceSpec {
 #[serde(deny_unknown_fields)]
 pub struct StorageSpec {
     pub object_groups: u32,
-    /// Replicas per object group; must equal the sum of the placement's counts.
-    pub replicas: u32,
+    /// Replicas per object group; if given, must equal the sum of the placement's
+    /// counts (the default).
+    #[serde(default)]
+    pub replicas: Option<u32>,
     pub placement: PlacementSpec,
     /// How requests arrive, for S3's error-rate measure (default: every five-minute
     /// period has requests, spread evenly over object groups).

@@ -15,4 +15,5 @@ mod occupation;
 mod properties;
 mod sla_contracts;
 mod sla_windows;
+mod sweep;
 mod trace;
