@@ -147,6 +147,43 @@ impl Structure {
         }
     }
 
+    /// Which nodes `node` depends on, directly or not (itself included): `result[i]`
+    /// tells for node `i`.
+    pub fn upstream_of(&self, node: NodeId) -> Vec<bool> {
+        let count = self.node_count();
+        // Inputs in compressed rows, from the dependents' rows.
+        let mut start = vec![0usize; count + 1];
+        for &word in &self.dependent {
+            start[(word & !RIDES_THROUGH) as usize + 1] += 1;
+        }
+        for i in 0..count {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut inputs = vec![0u32; self.dependent.len()];
+        for from in 0..count {
+            let edges =
+                self.nodes[from].first_edge as usize..self.nodes[from + 1].first_edge as usize;
+            for &word in &self.dependent[edges] {
+                let to = (word & !RIDES_THROUGH) as usize;
+                inputs[fill[to]] = from as u32;
+                fill[to] += 1;
+            }
+        }
+        let mut upstream = vec![false; count];
+        let mut stack = vec![node.0];
+        upstream[node.index()] = true;
+        while let Some(n) = stack.pop() {
+            for &input in &inputs[start[n as usize]..start[n as usize + 1]] {
+                if !upstream[input as usize] {
+                    upstream[input as usize] = true;
+                    stack.push(input);
+                }
+            }
+        }
+        upstream
+    }
+
     /// Nodes that have a process of their own.
     pub fn process_count(&self) -> usize {
         self.nodes
@@ -298,7 +335,8 @@ pub trait Observer {
     /// for one node alternate: down, up, down, ... after its `on_start`.
     fn on_change(&mut self, watch: u32, time: Time, up: bool);
     /// Any node's own process failed (`up == false`) or was repaired at `time`, watched
-    /// or not, whatever its inputs: the root causes, for traces. Ignored by default.
+    /// or not, whatever its inputs: the root causes. At the start of a trial, it is
+    /// told (at time 0) of every process that starts down. Ignored by default.
     #[inline]
     fn on_transition(&mut self, _node: NodeId, _time: Time, _up: bool) {}
 }
@@ -451,6 +489,9 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                     up
                 }
             };
+            if !own_up {
+                self.observer.on_transition(NodeId(node as u32), 0.0, false);
+            }
             let state = &mut self.state[node];
             state.own_up = own_up;
             let up = own_up && state.requirement_holds();
@@ -693,6 +734,26 @@ mod tests {
         };
         assert_eq!(follow(2), (222, 60));
         assert_eq!(follow(200), (22_200, 60));
+    }
+
+    #[test]
+    fn upstream_follows_inputs_transitively() {
+        // a → b → d, c → d, e alone: upstream of d is {a, b, c, d}.
+        let mut builder = StructureBuilder::new();
+        let a = builder.add("a", None, Requirement::All, &[]);
+        let b = builder.add("b", None, Requirement::All, &[a.into()]);
+        let c = builder.add("c", None, Requirement::All, &[]);
+        let d = builder.add("d", None, Requirement::All, &[b.into(), c.into()]);
+        builder.add("e", None, Requirement::All, &[]);
+        let structure = builder.build();
+        assert_eq!(
+            structure.upstream_of(d),
+            vec![true, true, true, true, false]
+        );
+        assert_eq!(
+            structure.upstream_of(b),
+            vec![true, true, false, false, false]
+        );
     }
 
     #[test]

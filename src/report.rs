@@ -90,6 +90,8 @@ pub struct ServiceReport {
     /// Hours down per 365-day year (quantiles to within 0.5 % relative).
     pub downtime_hours_per_year: DowntimeReport,
     pub outages_per_year: Estimate,
+    /// What was down while the service was down.
+    pub downtime_causes: CausesReport,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monthly_bill: Option<f64>,
     pub slas: Vec<SlaReport>,
@@ -164,11 +166,88 @@ pub struct TierReport {
     pub probability: Estimate,
 }
 
+/// Downtime explained by its root causes: each domain (by kind and id) and each kind of
+/// component whose own failure was under way while the service was down.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CausesReport {
+    /// Each cause: the downtime during which it was down, and its share of all
+    /// downtime. A second with two causes down counts for both, so shares can add up to
+    /// more than 1.
+    pub involved: Vec<CauseShare>,
+    /// The most common sets of causes down together (up to ten): their downtime and
+    /// share, which add up to at most 1.
+    pub combinations: Vec<CombinationShare>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CauseShare {
+    pub cause: String,
+    pub hours_per_year: f64,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CombinationShare {
+    pub causes: Vec<String>,
+    pub hours_per_year: f64,
+    pub share: f64,
+}
+
+fn causes_report(labels: &[String], s: &ServiceSummary, trials: u64, years: f64) -> CausesReport {
+    let per_year = 1.0 / (trials.max(1) as f64 * years);
+    let total: f64 = s.cause_hours.iter().map(|c| c.hours).sum();
+    let share = |hours: f64| if total > 0.0 { hours / total } else { 0.0 };
+    let mut involved: Vec<CauseShare> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let hours: f64 = s
+                .cause_hours
+                .iter()
+                .filter(|c| c.causes.contains(&(i as u16)))
+                .map(|c| c.hours)
+                .sum();
+            CauseShare {
+                cause: label.clone(),
+                hours_per_year: hours * per_year,
+                share: share(hours),
+            }
+        })
+        .filter(|c| c.hours_per_year > 0.0)
+        .collect();
+    involved.sort_by(|a, b| b.hours_per_year.total_cmp(&a.hours_per_year));
+    let mut combinations: Vec<CombinationShare> = s
+        .cause_hours
+        .iter()
+        .map(|c| CombinationShare {
+            causes: c
+                .causes
+                .iter()
+                .map(|&i| labels[i as usize].clone())
+                .collect(),
+            hours_per_year: c.hours * per_year,
+            share: share(c.hours),
+        })
+        .collect();
+    combinations.sort_by(|a, b| b.hours_per_year.total_cmp(&a.hours_per_year));
+    combinations.truncate(10);
+    CausesReport {
+        involved,
+        combinations,
+    }
+}
+
 fn nines_of(unavailability: f64) -> Option<f64> {
     (unavailability > 0.0).then(|| -unavailability.log10())
 }
 
-fn service_report(service: &Service, s: &ServiceSummary, trials: u64, years: f64) -> ServiceReport {
+fn service_report(
+    service: &Service,
+    labels: &[String],
+    s: &ServiceSummary,
+    trials: u64,
+    years: f64,
+) -> ServiceReport {
     let (lo, hi) = s.unavailability_ci();
     let u = s.unavailability.mean();
     let bound = never_seen_bound(trials);
@@ -205,6 +284,7 @@ fn service_report(service: &Service, s: &ServiceSummary, trials: u64, years: f64
                 f64::INFINITY,
             ),
         ),
+        downtime_causes: causes_report(labels, s, trials, years),
         monthly_bill: service.monthly_bill,
         slas: service
             .slas
@@ -329,7 +409,10 @@ impl Report {
                 .services
                 .iter()
                 .zip(&summary.services)
-                .map(|(service, s)| service_report(service, s, summary.trials, summary.years()))
+                .map(|(service, s)| {
+                    let labels = world.causes.labels();
+                    service_report(service, labels, s, summary.trials, summary.years())
+                })
                 .collect(),
         }
     }
@@ -404,6 +487,16 @@ impl Report {
                 "  outages per year      {:.4} [{:.4}, {:.4}]",
                 s.outages_per_year.mean, s.outages_per_year.ci95[0], s.outages_per_year.ci95[1]
             );
+            if !s.downtime_causes.involved.is_empty() {
+                let causes: Vec<String> = s
+                    .downtime_causes
+                    .involved
+                    .iter()
+                    .take(5)
+                    .map(|c| format!("{} {:.1} %", c.cause, c.share * 100.0))
+                    .collect();
+                let _ = writeln!(out, "  down while            {}", causes.join(", "));
+            }
             for sla in &s.slas {
                 write_sla(&mut out, sla, s.monthly_bill);
             }

@@ -66,6 +66,29 @@ pub struct SlaSummary {
     pub bands: [u64; UPTIME_BANDS.len()],
 }
 
+/// Hours of downtime with one set of root causes down, summed over trials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CauseHours {
+    /// Indices into the world's cause labels, sorted.
+    pub causes: Vec<u16>,
+    #[serde(with = "crate::stats::bits")]
+    pub hours: f64,
+}
+
+/// Adds `hours` to the entry for `causes` in a list kept sorted by causes.
+fn add_cause_hours(list: &mut Vec<CauseHours>, causes: &[u16], hours: f64) {
+    match list.binary_search_by(|c| c.causes.as_slice().cmp(causes)) {
+        Ok(i) => list[i].hours += hours,
+        Err(i) => list.insert(
+            i,
+            CauseHours {
+                causes: causes.to_vec(),
+                hours,
+            },
+        ),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceSummary {
     /// Fraction of the horizon the service was down, one value per trial.
@@ -75,6 +98,8 @@ pub struct ServiceSummary {
     pub downtime_per_year_moments: Moments,
     /// Outages per year of simulated time, one value per trial.
     pub outages_per_year: Moments,
+    /// Downtime by the set of root causes down at the time, over all trials.
+    pub cause_hours: Vec<CauseHours>,
     pub slas: Vec<SlaSummary>,
 }
 
@@ -166,6 +191,7 @@ impl RunSummary {
                     downtime_per_year: QuantileSketch::new(),
                     downtime_per_year_moments: Moments::new(),
                     outages_per_year: Moments::new(),
+                    cause_hours: Vec::new(),
                     slas: service
                         .slas
                         .iter()
@@ -197,6 +223,9 @@ impl RunSummary {
             summary
                 .outages_per_year
                 .push(f64::from(service.outages) / years);
+            for (causes, hours) in &service.cause_hours {
+                add_cause_hours(&mut summary.cause_hours, causes, *hours);
+            }
             for (sla, outcome) in summary.slas.iter_mut().zip(&service.slas) {
                 let units = u64::from(outcome.units);
                 sla.breaches.push(u64::from(outcome.breached), units);
@@ -236,6 +265,9 @@ impl RunSummary {
                 .downtime_per_year_moments
                 .merge(&other.downtime_per_year_moments);
             summary.outages_per_year.merge(&other.outages_per_year);
+            for c in &other.cause_hours {
+                add_cause_hours(&mut summary.cause_hours, &c.causes, c.hours);
+            }
             for (sla, other) in summary.slas.iter_mut().zip(&other.slas) {
                 sla.merge(other);
             }

@@ -111,13 +111,8 @@ pub fn trace(world: &World, seed: u64, trial: u64) -> Trace {
     let mut dynamics = Dynamics::new(structure, &services, log);
     let mut scheduler = Scheduler::new(world.horizon);
     dynamics.start(&mut scheduler, world.initial_state, seed, trial);
-    // In steady state some components start the trial down: they are the first events.
-    for node in (0..structure.node_count() as u32).map(NodeId) {
-        if structure.process(node).is_some() && !dynamics.own_up(node) {
-            dynamics.observer.on_transition(node, 0.0, false);
-        }
-    }
-    // Services down from the start were recorded by `on_start`; keep time order.
+    // Components that start the trial down were reported by `start` at time 0, after
+    // the services' initial states: put the events in time order.
     dynamics
         .observer
         .events

@@ -5,8 +5,8 @@ use crate::engine::{self, Scheduler, Time};
 use crate::reliability::{Dynamics, NodeId, Observer};
 use crate::scenario::units::HOURS_PER_YEAR;
 use crate::sla::{Measure, PartialPeriods, Sla};
-use crate::world::{Service, ServiceKind, World};
-use std::collections::HashMap;
+use crate::world::{Causes, Service, ServiceKind, World};
+use std::collections::{BTreeMap, HashMap};
 
 /// What one trial measured for one SLA. A *unit* is one (window, judged thing) pair:
 /// one per window, or one per window and instance for instance-level SLAs.
@@ -38,6 +38,9 @@ pub struct ServiceOutcome {
     /// is not counted: in steady state, this makes the count an unbiased estimate of
     /// the outage rate).
     pub outages: u32,
+    /// Hours down with each set of root causes down (indices into the world's cause
+    /// labels, sorted), in the order of the sets.
+    pub cause_hours: Vec<(Vec<u16>, f64)>,
     pub slas: Vec<SlaOutcome>,
 }
 
@@ -55,12 +58,44 @@ pub struct TrialOutcome {
 /// Events one trial may fire by default (see [`TrialRunner::with_event_budget`]).
 pub const DEFAULT_EVENT_BUDGET: u64 = 10_000_000;
 
-/// A service's real downtime.
+/// A service's real downtime, and what was down upstream while it was down.
 #[derive(Debug, Default)]
 struct DowntimeMeter {
     down_since: Option<Time>,
     downtime: f64,
     outages: u32,
+    /// Per node: whether the service depends on it.
+    upstream: Vec<bool>,
+    /// Per cause label: how many of the service's upstream nodes with that label are
+    /// down now.
+    causes_down: Vec<u32>,
+    /// Since when the current set of causes has held.
+    causes_since: Time,
+    /// Hours the service was down with each set of causes down (label indices, sorted).
+    cause_hours: BTreeMap<Vec<u16>, f64>,
+}
+
+impl DowntimeMeter {
+    fn reset(&mut self) {
+        self.down_since = None;
+        self.downtime = 0.0;
+        self.outages = 0;
+        self.causes_down.fill(0);
+        self.causes_since = 0.0;
+        self.cause_hours.clear();
+    }
+
+    /// Attributes the time since the last change to the causes down now, if the
+    /// service is down.
+    fn attribute(&mut self, now: Time) {
+        if self.down_since.is_some() && now > self.causes_since {
+            let key: Vec<u16> = (0..self.causes_down.len() as u16)
+                .filter(|&c| self.causes_down[c as usize] > 0)
+                .collect();
+            *self.cause_hours.entry(key).or_insert(0.0) += now - self.causes_since;
+        }
+        self.causes_since = now;
+    }
 }
 
 /// How a tracker turns a unit's bad intervals into bad time.
@@ -264,6 +299,8 @@ enum Subscriber {
 #[derive(Debug)]
 struct Meter {
     services: Vec<DowntimeMeter>,
+    /// Per node: its cause label, or `Causes::NONE`.
+    cause_of: Vec<u32>,
     trackers: Vec<Tracker>,
     /// Per watch index.
     subscribers: Vec<Vec<Subscriber>>,
@@ -275,6 +312,7 @@ impl Meter {
             match subscriber {
                 Subscriber::Service(s) => {
                     let meter = &mut self.services[s];
+                    meter.attribute(time);
                     if up {
                         if let Some(since) = meter.down_since.take() {
                             meter.downtime += time - since;
@@ -305,6 +343,24 @@ impl Observer for Meter {
 
     fn on_change(&mut self, watch: u32, time: Time, up: bool) {
         self.notify(watch, time, up);
+    }
+
+    fn on_transition(&mut self, node: NodeId, time: Time, up: bool) {
+        let cause = self.cause_of[node.index()];
+        if cause == Causes::NONE {
+            return;
+        }
+        for meter in &mut self.services {
+            if meter.upstream[node.index()] {
+                meter.attribute(time);
+                let count = &mut meter.causes_down[cause as usize];
+                if up {
+                    *count -= 1;
+                } else {
+                    *count += 1;
+                }
+            }
+        }
     }
 }
 
@@ -401,7 +457,14 @@ impl<'w> TrialRunner<'w> {
             services: world
                 .services
                 .iter()
-                .map(|_| DowntimeMeter::default())
+                .map(|service| DowntimeMeter {
+                    upstream: world.structure.upstream_of(service.node),
+                    causes_down: vec![0; world.causes.labels().len()],
+                    ..DowntimeMeter::default()
+                })
+                .collect(),
+            cause_of: (0..world.structure.node_count() as u32)
+                .map(|n| world.causes.of(NodeId(n)))
                 .collect(),
             trackers,
             subscribers,
@@ -444,7 +507,7 @@ impl<'w> TrialRunner<'w> {
         self.scheduler.reset(horizon);
         let meter = &mut self.dynamics.observer;
         for service in &mut meter.services {
-            *service = DowntimeMeter::default();
+            service.reset();
         }
         for tracker in &mut meter.trackers {
             tracker.reset();
@@ -457,11 +520,16 @@ impl<'w> TrialRunner<'w> {
         self.outcome.events = fired.unwrap_or_else(|budget| budget);
         let meter = &mut self.dynamics.observer;
         for (meter, outcome) in meter.services.iter_mut().zip(&mut self.outcome.services) {
+            meter.attribute(horizon);
             if let Some(since) = meter.down_since.take() {
                 meter.downtime += horizon - since;
             }
             outcome.downtime = meter.downtime;
             outcome.outages = meter.outages;
+            outcome.cause_hours.clear();
+            outcome
+                .cause_hours
+                .extend(meter.cause_hours.iter().map(|(k, &h)| (k.clone(), h)));
         }
         for (tracker, &(s, k)) in meter.trackers.iter_mut().zip(&self.tracked) {
             let service = &world.services[s];

@@ -21,6 +21,50 @@ pub struct World {
     pub datacenters: Vec<Datacenter>,
     pub services: Vec<Service>,
     pub structure: Structure,
+    /// What each failing node counts as when downtime is explained.
+    pub causes: Causes,
+}
+
+/// Root causes for explaining downtime: each node that fails on its own is a cause,
+/// labelled by what it is — a domain by its kind and id ("power grid grid-us-east"),
+/// a component by its kind ("rack", "disk").
+#[derive(Debug, Clone, Default)]
+pub struct Causes {
+    labels: Vec<String>,
+    /// Per node: index into `labels`, or `Causes::NONE`.
+    of: Vec<u32>,
+}
+
+impl Causes {
+    pub const NONE: u32 = u32::MAX;
+
+    pub fn new(nodes: usize) -> Self {
+        Causes {
+            labels: Vec::new(),
+            of: vec![Self::NONE; nodes],
+        }
+    }
+
+    /// Labels `node` as a cause.
+    pub fn set(&mut self, node: NodeId, label: &str) {
+        let index = match self.labels.iter().position(|l| l == label) {
+            Some(i) => i,
+            None => {
+                self.labels.push(label.to_string());
+                self.labels.len() - 1
+            }
+        };
+        self.of[node.index()] = index as u32;
+    }
+
+    /// The label index of `node`, or `NONE`.
+    pub fn of(&self, node: NodeId) -> u32 {
+        self.of[node.index()]
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,10 +4,12 @@ use super::raw::{self, LawSpec};
 use super::units::{self, DurationText, HOURS_PER_YEAR};
 use super::{Limits, ScenarioError};
 use crate::laws::Law;
-use crate::reliability::{InitialState, Input, NodeId, Process, Requirement, StructureBuilder};
+use crate::reliability::{
+    InitialState, Input, NodeId, Process, Requirement, Structure, StructureBuilder,
+};
 use crate::sla::{Contract, CreditTiers, Measure, PartialPeriods, Sla, Window};
 use crate::streams::{self, key_of};
-use crate::world::{Datacenter, Domain, DomainKind, Effect, Service, ServiceKind, World};
+use crate::world::{Causes, Datacenter, Domain, DomainKind, Effect, Service, ServiceKind, World};
 use rand::RngExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -498,6 +500,8 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
         });
     }
 
+    let structure = builder.build();
+    let causes = causes(&structure, &domains, &datacenters, &layouts, &services);
     Ok(World {
         name: s.name.clone(),
         description: s.description.clone(),
@@ -508,8 +512,47 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
         domains,
         datacenters,
         services,
-        structure: builder.build(),
+        structure,
+        causes,
     })
+}
+
+/// Labels every node that fails on its own with what it is, for explaining downtime.
+fn causes(
+    structure: &Structure,
+    domains: &[Domain],
+    datacenters: &[Datacenter],
+    layouts: &[Layout],
+    services: &[Service],
+) -> Causes {
+    let mut causes = Causes::new(structure.node_count());
+    let mut set = |node: NodeId, label: &str| {
+        if structure.process(node).is_some() {
+            causes.set(node, label);
+        }
+    };
+    for d in domains {
+        let kind = d.label.as_deref().unwrap_or(d.kind.name());
+        set(d.node, &format!("{kind} {}", d.id));
+    }
+    for (dc, layout) in datacenters.iter().zip(layouts) {
+        set(dc.node, "facility");
+        layout.racks.iter().for_each(|&r| set(r, "rack"));
+        layout.hosts.iter().for_each(|&h| set(h, "host"));
+        if dc.disks_per_host > 0 {
+            layout
+                .anchors_by_rack
+                .iter()
+                .flatten()
+                .for_each(|&d| set(d, "disk"));
+        }
+    }
+    for service in services {
+        if let ServiceKind::Compute { instance_nodes, .. } = &service.kind {
+            instance_nodes.iter().for_each(|&i| set(i, "instance"));
+        }
+    }
+    causes
 }
 
 /// Resolves a data centre's list of domain ids. `providers` lists take bandwidth
