@@ -78,6 +78,40 @@ pub struct DowntimeReport {
     pub p90: f64,
     pub p99: f64,
     pub max: f64,
+    /// Share of trials by downtime per year, in bands of hours (`to` of the last band
+    /// is the largest downtime seen; bands are exact to the sketch's 0.5 %).
+    pub histogram: Vec<BandReport>,
+}
+
+/// Upper edges, in hours a year, of the downtime histogram's bands after "none": a
+/// minute, 10 minutes, an hour, 4 hours, 12 hours, a day, a week, 30 days.
+const DOWNTIME_BANDS: [f64; 8] = [1.0 / 60.0, 1.0 / 6.0, 1.0, 4.0, 12.0, 24.0, 168.0, 720.0];
+
+fn downtime_histogram(sketch: &crate::stats::QuantileSketch) -> Vec<BandReport> {
+    let n = sketch.count().max(1) as f64;
+    let mut bands = vec![BandReport {
+        from: 0.0,
+        to: 0.0,
+        probability: sketch.count_at_most(0.0) as f64 / n,
+    }];
+    let mut below = sketch.count_at_most(0.0);
+    let mut from = 0.0;
+    for &to in &DOWNTIME_BANDS {
+        let at_most = sketch.count_at_most(to);
+        bands.push(BandReport {
+            from,
+            to,
+            probability: (at_most - below) as f64 / n,
+        });
+        below = at_most;
+        from = to;
+    }
+    bands.push(BandReport {
+        from,
+        to: sketch.max().max(from),
+        probability: (sketch.count() - below) as f64 / n,
+    });
+    bands
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -138,7 +172,8 @@ pub struct UptimeReport {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BandReport {
-    /// Uptime percent band `[from, to)`; the top band is exactly 100 %.
+    /// A band of values: uptime percent `[from, to)` (the top band is exactly 100 %),
+    /// or hours of downtime `(from, to]` (the first band is exactly 0).
     pub from: f64,
     pub to: f64,
     pub probability: f64,
@@ -274,6 +309,7 @@ fn service_report(
             p90: s.downtime_per_year.quantile(0.9),
             p99: s.downtime_per_year.quantile(0.99),
             max: s.downtime_per_year.max(),
+            histogram: downtime_histogram(&s.downtime_per_year),
         },
         // None seen: a Poisson mean below -ln(0.05) = 2.996 outages in all trials.
         outages_per_year: Estimate::new(

@@ -228,6 +228,20 @@ impl QuantileSketch {
     /// error α of the true order statistic inside the covered range).
     /// Returns 0 for an empty sketch. `q` must be in `[0, 1]` (checked in
     /// debug builds, clamped otherwise).
+    /// How many values are at most `x`, to within the sketch's relative accuracy: the
+    /// zeros, and every bucket whose values lie at or below `x`'s bucket (values in
+    /// `x`'s own bucket count as at most `x`).
+    pub fn count_at_most(&self, x: f64) -> u64 {
+        if x < 0.0 || self.count == 0 {
+            return 0;
+        }
+        if x == 0.0 {
+            return self.zeros;
+        }
+        let k = bucket_of(x);
+        self.zeros + self.counts[..=k].iter().sum::<u64>()
+    }
+
     pub fn quantile(&self, q: f64) -> f64 {
         debug_assert!(
             (0.0..=1.0).contains(&q),
@@ -431,6 +445,21 @@ mod tests {
         assert_eq!(nearest_rank(0.51, 10), 6);
         assert_eq!(nearest_rank(1e-9, 10), 1);
         assert_eq!(nearest_rank(1.0, 10), 10);
+    }
+
+    #[test]
+    fn counts_at_most_a_value() {
+        // Zeros count at 0; 1.0 and 2.0 are at most 2.0; 10.0 is not; everything is at
+        // most 1e6.
+        let mut s = QuantileSketch::new();
+        for x in [0.0, 0.0, 1.0, 2.0, 10.0] {
+            s.push(x);
+        }
+        assert_eq!(s.count_at_most(0.0), 2);
+        assert_eq!(s.count_at_most(2.0), 4);
+        assert_eq!(s.count_at_most(5.0), 4);
+        assert_eq!(s.count_at_most(1e6), 5);
+        assert_eq!(s.count_at_most(-1.0), 0);
     }
 
     #[test]

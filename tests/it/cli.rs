@@ -62,6 +62,14 @@ fn every_shipped_scenario_checks_and_runs() {
             for key in ["mean", "p50", "p90", "p99", "max"] {
                 assert!(service["downtime_hours_per_year"][key].as_f64().unwrap() >= 0.0);
             }
+            // The downtime histogram's bands hold every trial once.
+            let total: f64 = service["downtime_hours_per_year"]["histogram"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["probability"].as_f64().unwrap())
+                .sum();
+            assert!((total - 1.0).abs() < 1e-9, "{total}");
             for sla in service["slas"].as_array().unwrap() {
                 let p = &sla["breach_probability"];
                 assert!(p["ci95"][0].as_f64().unwrap() <= p["mean"].as_f64().unwrap());
