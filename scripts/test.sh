@@ -14,3 +14,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 cargo test --locked
 bash tests/slurm/run.sh
+bash tests/browser/check.sh

@@ -27,6 +27,9 @@ pub struct CompareArgs {
     /// Also write the comparison as JSON to this file (atomically).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Also write a self-contained HTML report to this file (atomically).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
     /// Print nothing but errors (and no table).
     #[arg(long)]
     pub quiet: bool,
@@ -133,6 +136,10 @@ pub(super) fn compare(args: CompareArgs) -> Result<(), Error> {
         let mut text = serde_json::to_string_pretty(&report).expect("comparisons serialise");
         text.push('\n');
         write_atomically(path, text.as_bytes())?;
+    }
+    if let Some(path) = &args.report {
+        let json = serde_json::to_value(&report).expect("comparisons serialise");
+        write_atomically(path, crate::html::compare_report(&json).as_bytes())?;
     }
     if !args.quiet {
         show(&table(&report))?;

@@ -83,6 +83,9 @@ pub struct RunArgs {
     /// Also write the result as JSON to this file (atomically).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Also write a self-contained HTML report to this file (atomically).
+    #[arg(long, value_name = "PATH", conflicts_with = "shard")]
+    pub report: Option<PathBuf>,
     /// Print nothing but errors (and no table).
     #[arg(long)]
     pub quiet: bool,

@@ -246,6 +246,11 @@ pub(super) fn run(args: RunArgs) -> Result<(), Error> {
     if let Some(path) = &args.json {
         write_atomically(path, report.to_json().as_bytes())?;
     }
+    if let Some(path) = &args.report {
+        let trace = crate::trace::trace(&world, seed, 0);
+        let html = crate::html::run_report(&report, Some(&trace));
+        write_atomically(path, html.as_bytes())?;
+    }
     if !args.quiet {
         show(&report.to_table())?;
         let done = total.trials - first_batch * BATCH_TRIALS;

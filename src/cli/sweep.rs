@@ -35,6 +35,9 @@ pub struct SweepArgs {
     /// Also write one CSV row per point, service and SLA to this file (atomically).
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
+    /// Also write a self-contained HTML report to this file (atomically).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
     /// Print nothing but errors (and no table).
     #[arg(long)]
     pub quiet: bool,
@@ -167,6 +170,10 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), Error> {
     }
     if let Some(path) = &args.csv {
         write_atomically(path, csv(&report).as_bytes())?;
+    }
+    if let Some(path) = &args.report {
+        let json = serde_json::to_value(&report).expect("sweeps serialise");
+        write_atomically(path, crate::html::sweep_report(&json).as_bytes())?;
     }
     if !args.quiet {
         show(&table(&report))?;
