@@ -393,14 +393,6 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
                 if storage.object_groups == 0 {
                     return err(format!("{path}.object_groups"), "must be at least 1");
                 }
-                let placed: u32 = per_datacenter.iter().map(|&(_, c)| c).sum();
-                let replicas = storage.replicas.unwrap_or(placed);
-                if placed != replicas {
-                    return err(
-                        format!("{path}.replicas"),
-                        format!("is {replicas} but the placement puts {placed} replicas"),
-                    );
-                }
                 for &(dc, count) in &per_datacenter {
                     let places = layouts[dc].anchor_count();
                     if count as usize > places {
@@ -414,6 +406,18 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
                         );
                     }
                 }
+                // Each count fits its site (so the sum fits a u32 too).
+                let placed: u64 = per_datacenter.iter().map(|&(_, c)| u64::from(c)).sum();
+                let replicas = storage.replicas.map_or(placed, u64::from);
+                if placed != replicas {
+                    return err(
+                        format!("{path}.replicas"),
+                        format!("is {replicas} but the placement puts {placed} replicas"),
+                    );
+                }
+                let replicas = u32::try_from(replicas).map_err(|_| {
+                    ScenarioError::new(format!("{path}.replicas"), "too many replicas")
+                })?;
                 let groups = u64::from(storage.object_groups);
                 let links = groups.saturating_mul(u64::from(replicas) + 1);
                 usage.add(&format!("{path}.object_groups"), groups + 1, groups, links)?;
