@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod compare;
 pub mod engine;
+pub mod fuzzing;
 pub mod html;
 pub mod laws;
 pub mod montecarlo;
