@@ -1,6 +1,6 @@
 //! `nines compare`: designs side by side, on common random numbers.
 
-use super::{Error, load, show, workers, write_atomically};
+use super::{Error, load, pool, show, write_atomically};
 use crate::compare::{ComparisonSummary, Difference};
 use crate::montecarlo;
 use crate::report::{Report, SCHEMA_VERSION, format_hours};
@@ -73,13 +73,7 @@ struct SlaDifferenceReport {
 }
 
 pub(super) fn compare(args: CompareArgs) -> Result<(), Error> {
-    if args.threads == Some(0) {
-        return Err(Error::Input("--threads: must be at least 1".into()));
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers(args.threads))
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start worker threads: {e}")))?;
+    let pool = pool(args.threads)?;
     let limits = args.limits.limits(pool.current_num_threads());
     let worlds = args
         .scenarios

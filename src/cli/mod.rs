@@ -132,6 +132,17 @@ impl LimitArgs {
     }
 }
 
+/// The worker threads of a run: `--threads`, else one per core.
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
+    if threads == Some(0) {
+        return Err(Error::Input("--threads: must be at least 1".into()));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers(threads))
+        .build()
+        .map_err(|e| Error::Io(format!("cannot start worker threads: {e}")))
+}
+
 /// Worker threads: `--threads`, else one per core.
 fn workers(threads: Option<usize>) -> usize {
     threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

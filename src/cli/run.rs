@@ -6,7 +6,7 @@
 //! needed to continue — and `--resume` continues it to the requested number of trials,
 //! giving the same bytes as a run that was never interrupted.
 
-use super::{Error, RunArgs, load, shard, show, workers, write_atomically};
+use super::{Error, RunArgs, load, pool, shard, show, write_atomically};
 use crate::montecarlo::{self, BATCH_TRIALS};
 use crate::parts::Part;
 use crate::report::{PrecisionReport, Report};
@@ -67,16 +67,6 @@ fn check_precision(precision: Option<f64>) -> Result<(), Error> {
         ))),
         _ => Ok(()),
     }
-}
-
-fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
-    if threads == Some(0) {
-        return Err(Error::Input("--threads: must be at least 1".into()));
-    }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(workers(threads))
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start worker threads: {e}")))
 }
 
 /// Reads a partial result and checks that it continues this run.

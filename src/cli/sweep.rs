@@ -1,6 +1,6 @@
 //! `nines sweep`: one scenario, many variants, one row per variant.
 
-use super::{Error, LimitArgs, show, workers, write_atomically};
+use super::{Error, LimitArgs, pool, show, write_atomically};
 use crate::montecarlo;
 use crate::report::Report;
 use crate::scenario;
@@ -101,13 +101,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), Error> {
                 .into(),
         ));
     }
-    if args.threads == Some(0) {
-        return Err(input("--threads: must be at least 1".into()));
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers(args.threads))
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start worker threads: {e}")))?;
+    let pool = pool(args.threads)?;
     let limits = args.limits.limits(pool.current_num_threads());
     let budget = args.limits.max_events;
 
