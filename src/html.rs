@@ -1071,8 +1071,16 @@ fn component_kind(name: &str) -> &'static str {
 
 /// One simulated trial: each service's outages over the horizon, and the instants at
 /// which components failed, coloured by kind.
+/// Height of one lane of the timeline.
+const LANE: f64 = 26.0;
+
+/// One lane of the timeline: its background band from `left` to `right`, labelled.
+fn lane(svg: &mut Svg, (left, right): (f64, f64), top: f64, label: &str) {
+    svg.rect((left, top + 3.0), (right - left, LANE - 6.0), "lane", "");
+    svg.text((left - 8.0, top + LANE / 2.0 + 4.0), Anchor::End, "", label);
+}
+
 fn timeline(trace: &Trace) -> String {
-    const LANE: f64 = 26.0;
     let (left, right) = (170.0, WIDTH - 16.0);
     let horizon = trace.horizon_hours.max(1e-9);
     let x = |t: f64| left + (t / horizon).clamp(0.0, 1.0) * (right - left);
@@ -1108,16 +1116,10 @@ fn timeline(trace: &Trace) -> String {
     // One lane per service, its outages in red.
     for (i, service) in trace.services.iter().enumerate() {
         let lane_top = top + i as f64 * LANE;
-        svg.rect(
-            (left, lane_top + 3.0),
-            (right - left, LANE - 6.0),
-            "lane",
-            "",
-        );
-        svg.text(
-            (left - 8.0, lane_top + LANE / 2.0 + 4.0),
-            Anchor::End,
-            "",
+        lane(
+            &mut svg,
+            (left, right),
+            lane_top,
             &shorten(&service.name, 22),
         );
         let node = format!("service:{}", service.name);
@@ -1153,18 +1155,7 @@ fn timeline(trace: &Trace) -> String {
 
     // Component failures as ticks, at most one per pixel column and kind.
     let lane_top = top + trace.services.len() as f64 * LANE;
-    svg.rect(
-        (left, lane_top + 3.0),
-        (right - left, LANE - 6.0),
-        "lane",
-        "",
-    );
-    svg.text(
-        (left - 8.0, lane_top + LANE / 2.0 + 4.0),
-        Anchor::End,
-        "",
-        "component failures",
-    );
+    lane(&mut svg, (left, right), lane_top, "component failures");
     // (pixel column, kind) → the first failure there and how many there were.
     let mut columns: BTreeMap<(i64, &str), (&TraceEvent, usize)> = BTreeMap::new();
     let mut counts: Vec<(&str, usize)> = Vec::new();

@@ -120,10 +120,7 @@ pub(super) fn compare(args: CompareArgs) -> Result<(), Error> {
         )
     });
     if let Some(trial) = summary.designs.iter().find_map(|d| d.first_truncated) {
-        return Err(Error::Input(format!(
-            "trial {trial} fired more than {budget} events before the end of its horizon; \
-             raise the limit with --max-events"
-        )));
+        return Err(Error::event_budget(trial, budget));
     }
     let report = comparison_report(&worlds, seed, &summary);
     if let Some(path) = &args.json {

@@ -192,6 +192,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// Trial `trial` hit the event budget: its year would be incomplete.
+    fn event_budget(trial: u64, budget: u64) -> Error {
+        Error::Input(format!(
+            "trial {trial} fired more than {budget} events before the end of its horizon, so \
+             its measurements would be incomplete; raise the limit with --max-events"
+        ))
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Input(_) => 2,

@@ -186,10 +186,7 @@ pub(super) fn run(args: RunArgs) -> Result<(), Error> {
         bar.finish_and_clear();
     }
     if let Some(trial) = total.first_truncated {
-        return Err(Error::Input(format!(
-            "trial {trial} fired more than {budget} events before the end of its horizon, so \
-             its measurements would be incomplete; raise the limit with --max-events"
-        )));
+        return Err(Error::event_budget(trial, budget));
     }
     let precision = args.precision.map(|relative| PrecisionReport {
         relative,
@@ -297,10 +294,7 @@ fn run_shard(
         )
     });
     if let Some(trial) = summaries.iter().find_map(|s| s.first_truncated) {
-        return Err(Error::Input(format!(
-            "trial {trial} fired more than {budget} events before the end of its horizon; \
-             raise the limit with --max-events"
-        )));
+        return Err(Error::event_budget(trial, budget));
     }
     let done: u64 = summaries.iter().map(|s| s.trials).sum();
     let part = Part::new(

@@ -142,8 +142,8 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), Error> {
         });
         if let Some(trial) = summary.first_truncated {
             return Err(input(format!(
-                "sweep point {label}: trial {trial} fired more than {budget} events; raise \
-                 the limit with --max-events"
+                "sweep point {label}: {}",
+                Error::event_budget(trial, budget)
             )));
         }
         points.push(PointReport {
