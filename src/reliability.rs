@@ -150,6 +150,11 @@ impl Structure {
     /// Which nodes `node` depends on, directly or not (itself included): `result[i]`
     /// tells for node `i`.
     pub fn upstream_of(&self, node: NodeId) -> Vec<bool> {
+        self.upstream_of_any(&[node])
+    }
+
+    /// Per node: whether any of `nodes` depends on it (each of them included).
+    pub fn upstream_of_any(&self, nodes: &[NodeId]) -> Vec<bool> {
         let count = self.node_count();
         // Inputs in compressed rows, from the dependents' rows.
         let mut start = vec![0usize; count + 1];
@@ -171,8 +176,10 @@ impl Structure {
             }
         }
         let mut upstream = vec![false; count];
-        let mut stack = vec![node.0];
-        upstream[node.index()] = true;
+        let mut stack: Vec<u32> = nodes.iter().map(|n| n.0).collect();
+        for node in nodes {
+            upstream[node.index()] = true;
+        }
         while let Some(n) = stack.pop() {
             for &input in &inputs[start[n as usize]..start[n as usize + 1]] {
                 if !upstream[input as usize] {
@@ -185,6 +192,11 @@ impl Structure {
     }
 
     /// Nodes that have a process of their own.
+    /// The key of `node`'s random stream (a hash of its name).
+    pub fn key(&self, node: NodeId) -> u64 {
+        self.nodes[node.index()].key
+    }
+
     pub fn process_count(&self) -> usize {
         self.nodes
             .iter()
@@ -384,7 +396,7 @@ impl NodeState {
 
 /// The mutable state of one trial: which nodes are up, and the random streams that
 /// drive them. Reusable across trials through [`Dynamics::start`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Dynamics<'s, O> {
     structure: &'s Structure,
     state: Vec<NodeState>,
@@ -451,9 +463,9 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     /// Starts a trial: draws every process's initial state, schedules its first
     /// transition, settles the effective states and tells the observer the initial
     /// state of every watched node.
-    pub fn start(
+    pub fn start<E: Copy + From<NodeId>>(
         &mut self,
-        scheduler: &mut Scheduler<NodeId>,
+        scheduler: &mut Scheduler<E>,
         initial: InitialState,
         seed: u64,
         trial: u64,
@@ -485,7 +497,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                         }
                         InitialState::AllNew => (true, process.up.sample(rng)),
                     };
-                    scheduler.schedule_at(first, NodeId(node as u32));
+                    scheduler.schedule_at(first, NodeId(node as u32).into());
                     up
                 }
             };
@@ -593,21 +605,21 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     }
 }
 
-impl<O: Observer> Model for Dynamics<'_, O> {
-    type Event = NodeId;
-
-    /// Loads the next node's state early: in a big system it is far away in memory,
-    /// and the load then overlaps the current event's work.
+impl<O: Observer> Dynamics<'_, O> {
+    /// Loads `node`'s state early: in a big system it is far away in memory, and the
+    /// load then overlaps the current event's work.
     #[inline]
-    fn prepare(&self, node: &NodeId) {
+    pub fn prefetch(&self, node: NodeId) {
         if let Some(state) = self.state.get(node.index()) {
             std::hint::black_box(state.own_up);
         }
     }
 
-    /// A node's own process changes phase.
+    /// `node`'s own process changes phase: the event scheduled for it fires. Works on a
+    /// scheduler of any event type that a node converts into, so that a model can
+    /// add events of its own beside the nodes'.
     #[inline]
-    fn handle(&mut self, node: NodeId, scheduler: &mut Scheduler<NodeId>) {
+    pub fn fire<E: Copy + From<NodeId>>(&mut self, node: NodeId, scheduler: &mut Scheduler<E>) {
         let i = node.index();
         let state = &mut self.state[i];
         let up = !state.own_up;
@@ -615,11 +627,40 @@ impl<O: Observer> Model for Dynamics<'_, O> {
         let process = &self.structure.processes[state.process as usize];
         let law = if up { &process.up } else { &process.down };
         let now = scheduler.now();
-        scheduler.schedule_in(law.sample(&mut state.rng), node);
+        scheduler.schedule_in(law.sample(&mut state.rng), node.into());
         self.observer.on_transition(node, now, up);
         if self.update(i, now) && !self.state[i].edges().is_empty() {
             self.propagate(i, now);
         }
+    }
+
+    /// Sets the own state of `node`, which has no process of its own: something
+    /// outside the structure decides whether it is up (e.g. whether enough pieces of
+    /// stored data remain). Propagates the change like any other.
+    pub fn set_own_up(&mut self, node: NodeId, up: bool, now: Time) {
+        let i = node.index();
+        debug_assert_eq!(self.state[i].process, NO_PROCESS, "node has a process");
+        if self.state[i].own_up == up {
+            return;
+        }
+        self.state[i].own_up = up;
+        if self.update(i, now) && !self.state[i].edges().is_empty() {
+            self.propagate(i, now);
+        }
+    }
+}
+
+impl<O: Observer> Model for Dynamics<'_, O> {
+    type Event = NodeId;
+
+    #[inline]
+    fn prepare(&self, node: &NodeId) {
+        self.prefetch(*node);
+    }
+
+    #[inline]
+    fn handle(&mut self, node: NodeId, scheduler: &mut Scheduler<NodeId>) {
+        self.fire(node, scheduler);
     }
 }
 

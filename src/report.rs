@@ -6,9 +6,10 @@
 use crate::scenario::units::HOURS_PER_YEAR;
 use crate::sla::Sla;
 use crate::summary::{
-    LEVEL, RunSummary, ServiceSummary, SlaSummary, UPTIME_BANDS, mean_ci, never_seen_bound,
+    DurabilitySummary, LEVEL, RunSummary, ServiceSummary, SlaSummary, UPTIME_BANDS, mean_ci,
+    never_seen_bound,
 };
-use crate::world::{Service, World};
+use crate::world::{Service, ServiceKind, Store, World};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -62,10 +63,11 @@ impl Estimate {
     }
 }
 
-/// -log10 of unavailability; an upper end of `null` means "no downtime is consistent
-/// with the data".
+/// An estimate whose value or interval ends may not exist: nines (-log10 of
+/// unavailability; an upper end of `null` means "no downtime is consistent with the
+/// data"), or a mean time to an event never seen.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct NinesReport {
+pub struct OptionalEstimate {
     pub mean: Option<f64>,
     pub ci95: [Option<f64>; 2],
 }
@@ -120,12 +122,15 @@ pub struct ServiceReport {
     pub kind: &'static str,
     /// Fraction of time up; the interval treats each trial as one observation.
     pub availability: Estimate,
-    pub nines: NinesReport,
+    pub nines: OptionalEstimate,
     /// Hours down per 365-day year (quantiles to within 0.5 % relative).
     pub downtime_hours_per_year: DowntimeReport,
     pub outages_per_year: Estimate,
     /// What was down while the service was down.
     pub downtime_causes: CausesReport,
+    /// Stored data kept or lost (storage services only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub durability: Option<DurabilityReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monthly_bill: Option<f64>,
     pub slas: Vec<SlaReport>,
@@ -199,6 +204,119 @@ pub struct TierReport {
     pub credit_percent: f64,
     /// Probability that a window earns exactly this tier's credit.
     pub probability: Estimate,
+}
+
+/// What a storage service kept and lost.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DurabilityReport {
+    /// "6 replicas", "17+3 erasure code".
+    pub redundancy: String,
+    pub object_groups: u64,
+    /// How the numbers below were estimated.
+    pub method: &'static str,
+    /// Probability that at least one object group is lost within the horizon.
+    pub loss_probability: Estimate,
+    /// Expected fraction of the object groups lost within the horizon.
+    pub fraction_lost: Estimate,
+    /// Expected bytes lost within the horizon (with an object group size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_lost: Option<Estimate>,
+    /// Durability of an object over a year, in nines: -log10 of the expected fraction
+    /// lost per year. `null` where no loss is consistent with the data.
+    pub nines_per_object_year: OptionalEstimate,
+    /// Mean time to the first data loss in the fleet, in years (exposure over losses;
+    /// `null` when none was seen; an upper end of `null`: unbounded).
+    pub mean_years_to_loss: OptionalEstimate,
+    pub copies_per_year: f64,
+    /// Copies placed outside their home data centre because it was gone.
+    pub degraded_copies_per_year: f64,
+    /// Probability that the worst object group of a trial was missing `missing`
+    /// pieces at once (the closest call).
+    pub closest_calls: Vec<ClosestCall>,
+    /// The failure sequences that lost data: causes of the lost pieces of each lost
+    /// group, and their share of lost groups.
+    pub loss_causes: Vec<LossCauseShare>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClosestCall {
+    pub missing: u32,
+    pub probability: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LossCauseShare {
+    pub causes: Vec<String>,
+    pub share: f64,
+}
+
+fn durability_report(
+    store: &Store,
+    labels: &[String],
+    d: &DurabilitySummary,
+    trials: u64,
+    years: f64,
+) -> DurabilityReport {
+    let (p, p_ci) = d.loss_probability();
+    let fraction = Estimate::new(d.fraction_lost.mean(), d.fraction_lost_ci());
+    let per_year = |f: f64| f / years;
+    let (mean_hours, (lo_hours, hi_hours)) = d.mean_time_to_loss();
+    let to_years = |h: f64| h / HOURS_PER_YEAR;
+    let lost: u64 = d.loss_causes.iter().map(|c| c.groups).sum();
+    let mut loss_causes: Vec<LossCauseShare> = d
+        .loss_causes
+        .iter()
+        .map(|c| LossCauseShare {
+            causes: c
+                .causes
+                .iter()
+                .map(|&i| {
+                    labels
+                        .get(i as usize)
+                        .cloned()
+                        .unwrap_or_else(|| "unknown".into())
+                })
+                .collect(),
+            share: c.groups as f64 / lost.max(1) as f64,
+        })
+        .collect();
+    loss_causes.sort_by(|a, b| b.share.total_cmp(&a.share));
+    DurabilityReport {
+        redundancy: store.redundancy.to_string(),
+        object_groups: d.groups,
+        method: "plain Monte Carlo",
+        loss_probability: Estimate::new(p, p_ci),
+        bytes_lost: store
+            .group_bytes
+            .map(|bytes| fraction.scaled(bytes * d.groups as f64)),
+        nines_per_object_year: OptionalEstimate {
+            mean: nines_of(per_year(fraction.mean)),
+            ci95: [
+                nines_of(per_year(fraction.ci95[1])),
+                nines_of(per_year(fraction.ci95[0])),
+            ],
+        },
+        fraction_lost: fraction,
+        mean_years_to_loss: OptionalEstimate {
+            mean: mean_hours.map(to_years),
+            ci95: [
+                Some(to_years(lo_hours)),
+                hi_hours.is_finite().then(|| to_years(hi_hours)),
+            ],
+        },
+        copies_per_year: d.copies as f64 / trials.max(1) as f64 / years,
+        degraded_copies_per_year: d.degraded as f64 / trials.max(1) as f64 / years,
+        closest_calls: d
+            .deepest
+            .iter()
+            .enumerate()
+            .map(|(missing, &n)| ClosestCall {
+                missing: missing as u32,
+                probability: n as f64 / trials.max(1) as f64,
+            })
+            .collect(),
+        loss_causes,
+    }
 }
 
 /// Downtime explained by its root causes: each domain (by kind and id) and each kind of
@@ -294,7 +412,7 @@ fn service_report(
             1.0 - u,
             ((1.0 - hi).clamp(0.0, 1.0), (1.0 - lo).clamp(0.0, 1.0)),
         ),
-        nines: NinesReport {
+        nines: OptionalEstimate {
             mean: nines_of(u),
             ci95: [nines_of(hi), nines_of(lo)],
         },
@@ -321,6 +439,12 @@ fn service_report(
             ),
         ),
         downtime_causes: causes_report(labels, s, trials, years),
+        durability: match (&service.kind, &s.durability) {
+            (ServiceKind::Storage { store, .. }, Some(d)) => {
+                Some(durability_report(store, labels, d, trials, years))
+            }
+            _ => None,
+        },
         monthly_bill: service.monthly_bill,
         slas: service
             .slas
@@ -533,11 +657,89 @@ impl Report {
                     .collect();
                 let _ = writeln!(out, "  down while            {}", causes.join(", "));
             }
+            if let Some(d) = &s.durability {
+                write_durability(&mut out, d);
+            }
             for sla in &s.slas {
                 write_sla(&mut out, sla, s.monthly_bill);
             }
         }
         out
+    }
+}
+
+/// A probability in a form that reads at any size: "0.12 %", "3.4e-9".
+fn probability_text(p: f64) -> String {
+    if p == 0.0 {
+        "0".into()
+    } else if p >= 1e-4 {
+        format!("{:.4} %", p * 100.0)
+    } else {
+        format!("{p:.2e}")
+    }
+}
+
+fn write_durability(out: &mut String, d: &DurabilityReport) {
+    let _ = writeln!(
+        out,
+        "  durability            {} over {} object groups ({})",
+        d.redundancy, d.object_groups, d.method
+    );
+    let p = &d.loss_probability;
+    let _ = writeln!(
+        out,
+        "    P(any group lost)   {}  [{}, {}] within the horizon",
+        probability_text(p.mean),
+        probability_text(p.ci95[0]),
+        probability_text(p.ci95[1])
+    );
+    let f = &d.fraction_lost;
+    let _ = writeln!(
+        out,
+        "    share of data lost  {}  [{}, {}]",
+        probability_text(f.mean),
+        probability_text(f.ci95[0]),
+        probability_text(f.ci95[1])
+    );
+    let nines = |n: Option<f64>| n.map_or("∞".to_string(), |n| format!("{n:.1}"));
+    let _ = writeln!(
+        out,
+        "    nines per object-year {}  [{}, {}]",
+        nines(d.nines_per_object_year.mean),
+        nines(d.nines_per_object_year.ci95[0]),
+        nines(d.nines_per_object_year.ci95[1])
+    );
+    let years = |y: Option<f64>| y.map_or("∞".to_string(), |y| format!("{y:.3e} years"));
+    let _ = writeln!(
+        out,
+        "    mean time to loss   {}  [{}, {}]",
+        d.mean_years_to_loss
+            .mean
+            .map_or("none seen".to_string(), |y| format!("{y:.3e} years")),
+        years(d.mean_years_to_loss.ci95[0]),
+        years(d.mean_years_to_loss.ci95[1])
+    );
+    let _ = writeln!(
+        out,
+        "    re-created pieces   {:.1} a year ({:.2} a year outside their home site)",
+        d.copies_per_year, d.degraded_copies_per_year
+    );
+    let calls: Vec<String> = d
+        .closest_calls
+        .iter()
+        .filter(|c| c.missing > 0 && c.probability > 0.0)
+        .map(|c| format!("{} missing {}", c.missing, probability_text(c.probability)))
+        .collect();
+    if !calls.is_empty() {
+        let _ = writeln!(out, "    closest calls       {}", calls.join(", "));
+    }
+    for cause in d.loss_causes.iter().take(3) {
+        let _ = writeln!(
+            out,
+            "    lost by             {} ({:.1} % of losses)",
+            cause.causes.join(" + "),
+            cause.share * 100.0
+        );
     }
 }
 
@@ -637,7 +839,7 @@ fn write_sla(out: &mut String, sla: &SlaReport, monthly_bill: Option<f64>) {
     }
 }
 
-fn nines_text(nines: &NinesReport) -> String {
+fn nines_text(nines: &OptionalEstimate) -> String {
     match (nines.mean, nines.ci95) {
         (None, _) => "(no downtime seen)".to_string(),
         (Some(n), [Some(lo), Some(hi)]) => format!("{n:.2} nines [{lo:.2}, {hi:.2}]"),
@@ -758,7 +960,7 @@ mod tests {
         // 1 - 1.1e-9: eight leading nines, 9 decimals.
         let a = 1.0 - 1.1e-9;
         assert_eq!(percent_with(a, decimals_for(a)), "99.999999890 %");
-        let three = NinesReport {
+        let three = OptionalEstimate {
             mean: nines_of(0.001),
             ci95: [nines_of(0.002), nines_of(0.0)],
         };

@@ -10,10 +10,12 @@
 //! outage can span two months), so every interval treats the trial as the independent
 //! observation (see `stats::ClusteredProportion` for SLA breach probabilities).
 
+use crate::durability::DurabilityOutcome;
 use crate::scenario::units::HOURS_PER_YEAR;
+use crate::stats::wilson;
 use crate::stats::{ClusteredProportion, Moments, QuantileSketch};
 use crate::trial::TrialOutcome;
-use crate::world::World;
+use crate::world::{ServiceKind, World};
 use serde::{Deserialize, Serialize};
 
 /// Confidence level of every interval nines reports.
@@ -101,6 +103,143 @@ pub struct ServiceSummary {
     /// Downtime by the set of root causes down at the time, over all trials.
     pub cause_hours: Vec<CauseHours>,
     pub slas: Vec<SlaSummary>,
+    /// What happened to stored data (storage services only).
+    pub durability: Option<DurabilitySummary>,
+}
+
+/// Lost object groups over all trials of a storage service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DurabilitySummary {
+    /// Object groups in the service.
+    pub groups: u64,
+    /// Trials in which at least one group was lost.
+    pub trials_with_loss: u64,
+    /// Fraction of the groups lost, one value per trial.
+    pub fraction_lost: Moments,
+    /// Hours from the start to the first loss (or to the horizon), summed over trials:
+    /// the exposure behind the mean time to data loss.
+    #[serde(with = "crate::stats::bits")]
+    pub exposure_hours: f64,
+    /// Pieces re-created, and those placed outside their home data centre.
+    pub copies: u64,
+    pub degraded: u64,
+    /// Trials by the most pieces any group was missing at once (index = pieces).
+    pub deepest: Vec<u64>,
+    /// Groups lost per combination of causes (label indices, sorted, one per piece).
+    pub loss_causes: Vec<LossCauses>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LossCauses {
+    pub causes: Vec<u32>,
+    pub groups: u64,
+}
+
+impl DurabilitySummary {
+    fn new(groups: u64, pieces: u32) -> Self {
+        DurabilitySummary {
+            groups,
+            trials_with_loss: 0,
+            fraction_lost: Moments::new(),
+            exposure_hours: 0.0,
+            copies: 0,
+            degraded: 0,
+            deepest: vec![0; pieces as usize + 1],
+            loss_causes: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, outcome: &DurabilityOutcome, horizon: f64) {
+        if outcome.groups_lost > 0 {
+            self.trials_with_loss += 1;
+        }
+        self.fraction_lost
+            .push(f64::from(outcome.groups_lost) / self.groups as f64);
+        self.exposure_hours += outcome.first_loss.unwrap_or(horizon);
+        self.copies += u64::from(outcome.copies);
+        self.degraded += u64::from(outcome.degraded);
+        let depth = (outcome.deepest as usize).min(self.deepest.len() - 1);
+        self.deepest[depth] += 1;
+        for (causes, groups) in &outcome.loss_causes {
+            self.add_causes(causes, u64::from(*groups));
+        }
+    }
+
+    fn add_causes(&mut self, causes: &[u32], groups: u64) {
+        match self
+            .loss_causes
+            .binary_search_by(|c| c.causes.as_slice().cmp(causes))
+        {
+            Ok(i) => self.loss_causes[i].groups += groups,
+            Err(i) => self.loss_causes.insert(
+                i,
+                LossCauses {
+                    causes: causes.to_vec(),
+                    groups,
+                },
+            ),
+        }
+    }
+
+    fn merge(&mut self, later: &DurabilitySummary) {
+        self.trials_with_loss += later.trials_with_loss;
+        self.fraction_lost.merge(&later.fraction_lost);
+        self.exposure_hours += later.exposure_hours;
+        self.copies += later.copies;
+        self.degraded += later.degraded;
+        for (depth, other) in self.deepest.iter_mut().zip(&later.deepest) {
+            *depth += other;
+        }
+        for c in &later.loss_causes {
+            self.add_causes(&c.causes, c.groups);
+        }
+    }
+
+    /// Probability that a trial loses any group, with its 95 % interval (Wilson).
+    pub fn loss_probability(&self) -> (f64, (f64, f64)) {
+        let n = self.fraction_lost.count();
+        let p = self.trials_with_loss as f64 / n.max(1) as f64;
+        (p, wilson(self.trials_with_loss as f64, n as f64, LEVEL))
+    }
+
+    /// Expected fraction of groups lost per trial, with its 95 % interval.
+    pub fn fraction_lost_ci(&self) -> (f64, f64) {
+        mean_ci(
+            &self.fraction_lost,
+            never_seen_bound(self.fraction_lost.count()),
+            1.0,
+        )
+    }
+
+    /// Mean time to the first data loss, in hours, assuming losses arrive at a
+    /// constant rate: exposure / losses, with the exact chi-square interval for a
+    /// Poisson count. `None` for the estimate when nothing was lost (the interval
+    /// still has a lower bound).
+    pub fn mean_time_to_loss(&self) -> (Option<f64>, (f64, f64)) {
+        use statrs::distribution::{ChiSquared, ContinuousCDF};
+        let k = self.trials_with_loss as f64;
+        let t = self.exposure_hours;
+        let alpha = 1.0 - LEVEL;
+        let upper_count = ChiSquared::new(2.0 * k + 2.0)
+            .expect("positive degrees of freedom")
+            .inverse_cdf(1.0 - alpha / 2.0)
+            / 2.0;
+        let lower_count = if k > 0.0 {
+            ChiSquared::new(2.0 * k)
+                .expect("positive degrees of freedom")
+                .inverse_cdf(alpha / 2.0)
+                / 2.0
+        } else {
+            0.0
+        };
+        let estimate = (k > 0.0).then(|| t / k);
+        let upper = if lower_count > 0.0 {
+            t / lower_count
+        } else {
+            f64::INFINITY
+        };
+        (estimate, (t / upper_count, upper))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,6 +336,13 @@ impl RunSummary {
                         .iter()
                         .map(|sla| SlaSummary::new(sla.credits.tiers().len()))
                         .collect(),
+                    durability: match &service.kind {
+                        ServiceKind::Storage { store, .. } => Some(DurabilitySummary::new(
+                            store.object_groups() as u64,
+                            store.redundancy.pieces,
+                        )),
+                        ServiceKind::Compute { .. } => None,
+                    },
                 })
                 .collect(),
         }
@@ -225,6 +371,9 @@ impl RunSummary {
                 .push(f64::from(service.outages) / years);
             for (causes, hours) in &service.cause_hours {
                 add_cause_hours(&mut summary.cause_hours, causes, *hours);
+            }
+            if let (Some(summary), Some(outcome)) = (&mut summary.durability, &service.durability) {
+                summary.push(outcome, self.horizon);
             }
             for (sla, outcome) in summary.slas.iter_mut().zip(&service.slas) {
                 let units = u64::from(outcome.units);
@@ -270,6 +419,9 @@ impl RunSummary {
             }
             for (sla, other) in summary.slas.iter_mut().zip(&other.slas) {
                 sla.merge(other);
+            }
+            if let (Some(summary), Some(other)) = (&mut summary.durability, &other.durability) {
+                summary.merge(other);
             }
         }
     }

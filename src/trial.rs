@@ -1,7 +1,8 @@
 //! One Monte Carlo trial of a [`World`]: run its components on the engine and measure
 //! each service, and each SLA the way its contract measures it.
 
-use crate::engine::{self, Scheduler, Time};
+use crate::durability::{Durability, DurabilityOutcome, HasNotes, Notes, StorageEvent};
+use crate::engine::{self, Model, Scheduler, Time};
 use crate::reliability::{Dynamics, NodeId, Observer};
 use crate::scenario::units::HOURS_PER_YEAR;
 use crate::sla::{Measure, PartialPeriods, Sla};
@@ -42,6 +43,8 @@ pub struct ServiceOutcome {
     /// labels, sorted), in the order of the sets.
     pub cause_hours: Vec<(Vec<u16>, f64)>,
     pub slas: Vec<SlaOutcome>,
+    /// What happened to the stored data (storage services only).
+    pub durability: Option<DurabilityOutcome>,
 }
 
 /// What one trial measured.
@@ -59,7 +62,7 @@ pub struct TrialOutcome {
 pub const DEFAULT_EVENT_BUDGET: u64 = 10_000_000;
 
 /// A service's real downtime, and what was down upstream while it was down.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct DowntimeMeter {
     down_since: Option<Time>,
     downtime: f64,
@@ -124,7 +127,7 @@ struct UnitState {
 }
 
 /// Measures one SLA in one trial.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Tracker {
     windows: Vec<(f64, f64)>,
     /// Index of the year (from 0) in which each window ends.
@@ -296,7 +299,7 @@ enum Subscriber {
 }
 
 /// Turns watched nodes' changes into downtime and SLA measurements.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Meter {
     services: Vec<DowntimeMeter>,
     /// Per node: its cause label, or `Causes::NONE`.
@@ -364,6 +367,96 @@ impl Observer for Meter {
     }
 }
 
+/// What watches a trial: the meter, and durability's notes on places for data.
+#[derive(Debug, Clone)]
+struct Watchers {
+    meter: Meter,
+    notes: Notes,
+}
+
+impl Observer for Watchers {
+    #[inline]
+    fn on_start(&mut self, watch: u32, up: bool) {
+        if self.notes.owns(watch) {
+            self.notes.on_start(watch, up);
+        } else {
+            self.meter.on_start(watch, up);
+        }
+    }
+
+    #[inline]
+    fn on_change(&mut self, watch: u32, time: Time, up: bool) {
+        if self.notes.owns(watch) {
+            self.notes.on_change(watch, up);
+        } else {
+            self.meter.on_change(watch, time, up);
+        }
+    }
+
+    #[inline]
+    fn on_transition(&mut self, node: NodeId, time: Time, up: bool) {
+        self.meter.on_transition(node, time, up);
+        self.notes.on_transition(node, up);
+    }
+}
+
+impl HasNotes for Watchers {
+    fn notes(&mut self) -> &mut Notes {
+        &mut self.notes
+    }
+}
+
+/// An event of a trial: a component's own change, or one of the storage layer's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrialEvent {
+    Node(NodeId),
+    Storage(StorageEvent),
+}
+
+impl From<NodeId> for TrialEvent {
+    #[inline]
+    fn from(node: NodeId) -> Self {
+        TrialEvent::Node(node)
+    }
+}
+
+impl From<StorageEvent> for TrialEvent {
+    fn from(event: StorageEvent) -> Self {
+        TrialEvent::Storage(event)
+    }
+}
+
+/// A trial's model: the components' dynamics, and stored data on top of them.
+#[derive(Debug, Clone)]
+struct TrialModel<'w> {
+    dynamics: Dynamics<'w, Watchers>,
+    durability: Durability<'w>,
+}
+
+impl Model for TrialModel<'_> {
+    type Event = TrialEvent;
+
+    #[inline]
+    fn prepare(&self, event: &TrialEvent) {
+        if let TrialEvent::Node(node) = event {
+            self.dynamics.prefetch(*node);
+        }
+    }
+
+    #[inline]
+    fn handle(&mut self, event: TrialEvent, scheduler: &mut Scheduler<TrialEvent>) {
+        match event {
+            TrialEvent::Node(node) => self.dynamics.fire(node, scheduler),
+            TrialEvent::Storage(event) => {
+                self.durability.handle(event, &mut self.dynamics, scheduler)
+            }
+        }
+        if !self.dynamics.observer.notes.list.is_empty() {
+            self.durability.apply(&mut self.dynamics, scheduler);
+        }
+    }
+}
+
 /// The nodes an SLA watches, grouped by unit, with their weights.
 fn sla_units(service: &Service, sla: &Sla) -> Vec<Vec<(NodeId, u64)>> {
     match (sla.measure, &service.kind) {
@@ -399,11 +492,11 @@ fn sla_units(service: &Service, sla: &Sla) -> Vec<Vec<(NodeId, u64)>> {
 }
 
 /// Reusable state for running many trials of one world on one thread.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TrialRunner<'w> {
     world: &'w World,
-    scheduler: Scheduler<NodeId>,
-    dynamics: Dynamics<'w, Meter>,
+    scheduler: Scheduler<TrialEvent>,
+    model: TrialModel<'w>,
     /// (service, SLA) of each tracker, in order.
     tracked: Vec<(usize, usize)>,
     event_budget: u64,
@@ -458,7 +551,7 @@ impl<'w> TrialRunner<'w> {
                 .services
                 .iter()
                 .map(|service| DowntimeMeter {
-                    upstream: world.structure.upstream_of(service.node),
+                    upstream: world.structure.upstream_of_any(&depends_on(world, service)),
                     causes_down: vec![0; world.causes.labels().len()],
                     ..DowntimeMeter::default()
                 })
@@ -469,6 +562,12 @@ impl<'w> TrialRunner<'w> {
             trackers,
             subscribers,
         };
+        let durability = Durability::new(world);
+        // Places for data are watched after the meter's nodes, when anything is stored.
+        let notes = Notes::new(world, watched.len() as u32);
+        if !durability.is_empty() {
+            watched.extend(world.anchors.iter().map(|a| a.node));
+        }
         let outcome = TrialOutcome {
             trial: 0,
             events: 0,
@@ -478,6 +577,8 @@ impl<'w> TrialRunner<'w> {
                 .iter()
                 .map(|service| ServiceOutcome {
                     slas: vec![SlaOutcome::default(); service.slas.len()],
+                    durability: matches!(service.kind, ServiceKind::Storage { .. })
+                        .then(DurabilityOutcome::default),
                     ..ServiceOutcome::default()
                 })
                 .collect(),
@@ -485,7 +586,10 @@ impl<'w> TrialRunner<'w> {
         TrialRunner {
             world,
             scheduler: Scheduler::new(world.horizon),
-            dynamics: Dynamics::new(&world.structure, &watched, meter),
+            model: TrialModel {
+                dynamics: Dynamics::new(&world.structure, &watched, Watchers { meter, notes }),
+                durability,
+            },
             tracked,
             event_budget: DEFAULT_EVENT_BUDGET,
             outcome,
@@ -502,23 +606,39 @@ impl<'w> TrialRunner<'w> {
 
     /// Runs trial `trial` of a run seeded with `seed`.
     pub fn run(&mut self, seed: u64, trial: u64) -> &TrialOutcome {
+        self.begin(seed, trial);
+        let fired = engine::run_within(&mut self.model, &mut self.scheduler, self.event_budget);
+        self.finish(trial, fired)
+    }
+
+    /// Sets up trial `trial` at time 0: every component in its initial state.
+    fn begin(&mut self, seed: u64, trial: u64) {
         let world = self.world;
-        let horizon = world.horizon;
-        self.scheduler.reset(horizon);
-        let meter = &mut self.dynamics.observer;
+        self.scheduler.reset(world.horizon);
+        let meter = &mut self.model.dynamics.observer.meter;
         for service in &mut meter.services {
             service.reset();
         }
         for tracker in &mut meter.trackers {
             tracker.reset();
         }
-        self.dynamics
+        self.model.durability.reset(seed, trial);
+        self.model
+            .dynamics
             .start(&mut self.scheduler, world.initial_state, seed, trial);
-        let fired = engine::run_within(&mut self.dynamics, &mut self.scheduler, self.event_budget);
+        self.model
+            .durability
+            .start(&mut self.model.dynamics, &mut self.scheduler);
+    }
+
+    /// Closes the trial's measurements at the horizon.
+    fn finish(&mut self, trial: u64, fired: Result<u64, u64>) -> &TrialOutcome {
+        let world = self.world;
+        let horizon = world.horizon;
         self.outcome.trial = trial;
         self.outcome.truncated = fired.is_err();
         self.outcome.events = fired.unwrap_or_else(|budget| budget);
-        let meter = &mut self.dynamics.observer;
+        let meter = &mut self.model.dynamics.observer.meter;
         for (meter, outcome) in meter.services.iter_mut().zip(&mut self.outcome.services) {
             meter.attribute(horizon);
             if let Some(since) = meter.down_since.take() {
@@ -542,8 +662,26 @@ impl<'w> TrialRunner<'w> {
                 &mut self.outcome.services[s].slas[k],
             );
         }
+        let stores: Vec<usize> = self.model.durability.services().collect();
+        for (index, s) in stores.into_iter().enumerate() {
+            let measured = self.model.durability.outcome(index).clone();
+            self.outcome.services[s].durability = Some(measured);
+        }
         &self.outcome
     }
+}
+
+/// What a service's downtime can be blamed on: what its node depends on, and for
+/// storage every place its pieces may come to live.
+fn depends_on(world: &World, service: &Service) -> Vec<NodeId> {
+    let mut nodes = vec![service.node];
+    if let ServiceKind::Storage { store, .. } = &service.kind {
+        for &dc in &store.datacenters {
+            let range = world.datacenters[dc].anchors.clone();
+            nodes.extend(range.map(|a| world.anchors[a as usize].node));
+        }
+    }
+    nodes
 }
 
 #[cfg(test)]

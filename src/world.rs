@@ -5,6 +5,7 @@
 //! by every trial. Everything in it has been checked: ids resolve, laws are valid,
 //! counts fit.
 
+use crate::laws::Law;
 use crate::reliability::{InitialState, NodeId, Process, Structure};
 use crate::sla::Sla;
 
@@ -20,6 +21,8 @@ pub struct World {
     pub domains: Vec<Domain>,
     pub datacenters: Vec<Datacenter>,
     pub services: Vec<Service>,
+    /// Every place a replica or fragment can live, data centre by data centre.
+    pub anchors: Vec<Anchor>,
     pub structure: Structure,
     /// What each failing node counts as when downtime is explained.
     pub causes: Causes,
@@ -121,6 +124,22 @@ pub struct Datacenter {
     /// The site as a whole: up when its facility, every domain in `on` and at least
     /// one provider are up.
     pub node: NodeId,
+    /// Its places for data: a range of `World::anchors`.
+    pub anchors: std::ops::Range<u32>,
+}
+
+/// A place where a piece of stored data lives: a disk, or the deepest component a
+/// data centre has (host, rack, or the site itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    pub node: NodeId,
+    /// Index into `World::datacenters`.
+    pub datacenter: u32,
+    /// The rack within its data centre (0 when the site has no racks).
+    pub rack: u32,
+    /// Whether its own failure destroys what it stores (a disk), or only makes it
+    /// unreachable (a host, rack or site without disks).
+    pub loses_data: bool,
 }
 
 impl Datacenter {
@@ -146,13 +165,12 @@ pub struct Service {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServiceKind {
-    /// Object groups replicated across data centres; up while every group has a
-    /// reachable replica.
+    /// Object groups stored as replicas or erasure-coded fragments across data
+    /// centres; up while every group can be read.
     Storage {
-        replicas: u32,
-        /// (data centre index, replicas there) per group.
-        per_datacenter: Vec<(usize, u32)>,
-        /// One node per object group: up while a replica is reachable.
+        store: Box<Store>,
+        /// One node per object group, driven by the durability model: up while enough
+        /// of its pieces exist and are reachable.
         groups: Vec<NodeId>,
         /// Each group's share of requests, in integer units (so that sums are exact);
         /// equal unless a popularity skew is given.
@@ -173,6 +191,106 @@ pub enum ServiceKind {
     },
 }
 
+/// How a storage service keeps its object groups: redundancy, placement, repair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Store {
+    pub redundancy: Redundancy,
+    pub placement: Placement,
+    /// The data centres the service may use, in the scenario's order (indices into
+    /// `World::datacenters`).
+    pub datacenters: Vec<usize>,
+    /// Pieces per data centre at the start, for placements that fix them.
+    pub per_datacenter: Vec<(usize, u32)>,
+    /// Where each piece starts: `pieces[g * redundancy.pieces + i]` is an index into
+    /// `World::anchors`.
+    pub pieces: Vec<u32>,
+    pub repair: Repair,
+    /// Bytes in one object group (its data, not counting redundancy).
+    pub group_bytes: Option<f64>,
+}
+
+impl Store {
+    pub fn object_groups(&self) -> usize {
+        self.pieces.len() / self.redundancy.pieces as usize
+    }
+}
+
+/// Replicas or an erasure code: `pieces` per group, readable while `needed` remain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Redundancy {
+    pub pieces: u32,
+    pub needed: u32,
+    pub erasure_coded: bool,
+}
+
+impl Redundancy {
+    pub fn replicas(n: u32) -> Self {
+        Redundancy {
+            pieces: n,
+            needed: 1,
+            erasure_coded: false,
+        }
+    }
+
+    pub fn erasure_code(data: u32, parity: u32) -> Self {
+        Redundancy {
+            pieces: data + parity,
+            needed: data,
+            erasure_coded: true,
+        }
+    }
+
+    /// Pieces that may be lost without losing data.
+    pub fn tolerated(&self) -> u32 {
+        self.pieces - self.needed
+    }
+}
+
+impl std::fmt::Display for Redundancy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.erasure_coded {
+            write!(f, "{}+{} erasure code", self.needed, self.tolerated())
+        } else {
+            write!(f, "{} replicas", self.pieces)
+        }
+    }
+}
+
+/// How pieces are first placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// A fixed number per data centre, on distinct racks where possible.
+    PerDatacenter,
+    /// Distinct places drawn uniformly from the service's data centres.
+    Random,
+    /// Copysets: places cut into fixed groups of `pieces` by `permutations` random
+    /// permutations; each object group lives on one copyset.
+    Copysets { scatter_width: u32 },
+}
+
+/// How lost pieces are re-created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repair {
+    /// Time from a loss until the system notices it; `None`: at once.
+    pub detection: Option<Law>,
+    pub copy: CopyTime,
+    /// At most this many copies at once in the service (`None`: no limit); others
+    /// wait their turn, first come first served.
+    pub crews: Option<u32>,
+}
+
+/// How long re-creating one piece takes once it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CopyTime {
+    /// No time at all: only the detection delay counts.
+    Instant,
+    /// A duration drawn from a law.
+    Law(Law),
+    /// The group's bytes over a link whose bandwidth concurrent copies share equally:
+    /// the link inside the target's data centre when a source is there, otherwise
+    /// the link between the two data centres. In bytes per hour.
+    Bandwidth { within: f64, between: f64 },
+}
 impl ServiceKind {
     pub fn name(&self) -> &'static str {
         match self {

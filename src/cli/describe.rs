@@ -1,6 +1,6 @@
 //! The world summary printed by `nines check`.
 
-use crate::world::{ServiceKind, World};
+use crate::world::{CopyTime, Placement, ServiceKind, World};
 
 /// The summary printed by `nines check`.
 pub fn describe(world: &World) -> String {
@@ -73,19 +73,51 @@ pub fn describe(world: &World) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let sites = |dcs: &[usize]| {
+        dcs.iter()
+            .map(|&dc| world.datacenters[dc].id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // Bytes per hour as bits per second.
+    let bandwidth = |bytes_per_hour: f64| format!("{} Gbit/s", bytes_per_hour * 8.0 / 3600.0 / 1e9);
     let _ = writeln!(out, "services ({}):", world.services.len());
     for s in &world.services {
         let what = match &s.kind {
-            ServiceKind::Storage {
-                groups,
-                replicas,
-                per_datacenter,
-                ..
-            } => format!(
-                "storage, {} object groups × {replicas} replicas ({})",
-                groups.len(),
-                spread(per_datacenter)
-            ),
+            ServiceKind::Storage { store, groups, .. } => {
+                let placement = match store.placement {
+                    Placement::PerDatacenter => spread(&store.per_datacenter),
+                    Placement::Random => format!("random over {}", sites(&store.datacenters)),
+                    Placement::Copysets { scatter_width } => format!(
+                        "copysets of scatter width {scatter_width} over {}",
+                        sites(&store.datacenters)
+                    ),
+                };
+                let copy = match &store.repair.copy {
+                    CopyTime::Instant => "at once".to_string(),
+                    CopyTime::Law(law) => law.to_string(),
+                    CopyTime::Bandwidth { within, between } => format!(
+                        "at {} within a site, {} between sites",
+                        bandwidth(*within),
+                        bandwidth(*between)
+                    ),
+                };
+                let detection = store
+                    .repair
+                    .detection
+                    .as_ref()
+                    .map_or("at once".to_string(), |law| law.to_string());
+                let crews = store
+                    .repair
+                    .crews
+                    .map_or(String::new(), |c| format!(", at most {c} at a time"));
+                format!(
+                    "storage, {} object groups × {} ({placement}); lost pieces noticed \
+                     {detection}, copied {copy}{crews}",
+                    groups.len(),
+                    store.redundancy,
+                )
+            }
             ServiceKind::Compute {
                 instances, min_up, ..
             } => format!(

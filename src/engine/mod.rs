@@ -34,7 +34,7 @@ pub struct EventKey {
 }
 
 /// The pending events of one run, and its clock. Events are `Copy` values.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Scheduler<E> {
     queue: CalendarQueue<E>,
     now: Time,

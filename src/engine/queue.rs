@@ -43,7 +43,7 @@ const MAX_BUCKETS: usize = 1 << 22;
 /// Entries per bucket, on average, before the bucket count doubles.
 const LOAD: usize = 4;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct CalendarQueue<E> {
     /// First slot of each bucket's list, or `NIL`.
     heads: Vec<u32>,

@@ -1,6 +1,7 @@
 //! Checks a raw scenario field by field and lowers it into a [`World`].
 
 use super::raw::{self, LawSpec};
+use super::storage;
 use super::units::{self, DurationText, HOURS_PER_YEAR};
 use super::{Limits, ScenarioError};
 use crate::laws::Law;
@@ -8,9 +9,9 @@ use crate::reliability::{
     InitialState, Input, NodeId, Process, Requirement, Structure, StructureBuilder,
 };
 use crate::sla::{Contract, CreditTiers, Measure, PartialPeriods, Sla, Window};
-use crate::streams::{self, key_of};
-use crate::world::{Causes, Datacenter, Domain, DomainKind, Effect, Service, ServiceKind, World};
-use rand::RngExt;
+use crate::world::{
+    Anchor, Causes, Datacenter, Domain, DomainKind, Effect, Service, ServiceKind, World,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 type Result<T> = std::result::Result<T, ScenarioError>;
@@ -19,17 +20,17 @@ const DEFAULT_TRIALS: u64 = 10_000;
 const DEFAULT_SEED: u64 = 1;
 const MAX_HORIZON_YEARS: f64 = 1000.0;
 
-fn err<T>(path: impl Into<String>, reason: impl Into<String>) -> Result<T> {
+pub(super) fn err<T>(path: impl Into<String>, reason: impl Into<String>) -> Result<T> {
     Err(ScenarioError::new(path, reason))
 }
 
-fn duration(text: &DurationText, path: &str) -> Result<f64> {
+pub(super) fn duration(text: &DurationText, path: &str) -> Result<f64> {
     text.hours()
         .map_err(|reason| ScenarioError::new(path, reason))
 }
 
 /// Lowers a law, pointing errors at the parameter they concern.
-fn law(spec: &LawSpec, path: &str) -> Result<Law> {
+pub(super) fn law(spec: &LawSpec, path: &str) -> Result<Law> {
     let (family, result) = match spec {
         LawSpec::Exponential { mean } => (
             "exponential",
@@ -109,7 +110,7 @@ fn index_ids<'a>(
     Ok(index)
 }
 
-fn unknown(what: &str, id: &str, known: &HashMap<&str, usize>) -> String {
+pub(super) fn unknown(what: &str, id: &str, known: &HashMap<&str, usize>) -> String {
     let mut names: Vec<&str> = known.keys().copied().collect();
     names.sort_unstable();
     format!("unknown {what} `{id}` (known: {})", names.join(", "))
@@ -201,12 +202,6 @@ struct Layout {
     anchors_by_rack: Vec<Vec<NodeId>>,
 }
 
-impl Layout {
-    fn anchor_count(&self) -> usize {
-        self.anchors_by_rack.iter().map(Vec::len).sum()
-    }
-}
-
 pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
     let mut usage = Usage::new(limits);
     if s.name.trim().is_empty() {
@@ -263,6 +258,12 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
             None | Some(raw::EffectSpec::Interrupt) => Effect::Interrupt,
             Some(raw::EffectSpec::Destroy) => Effect::Destroy,
         };
+        if effect == Effect::Destroy && ride_through > 0.0 {
+            return err(
+                format!("{path}.ride_through"),
+                "a destroying outage cannot be ridden through; leave it out",
+            );
+        }
         let node = builder.add(
             &format!("domain:{}", d.id),
             Some(process.clone()),
@@ -367,8 +368,10 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
             hosts_per_rack: d.hosts_per_rack,
             disks_per_host: d.disks_per_host,
             node,
+            anchors: 0..0,
         });
     }
+    let anchors = anchors_of(&mut datacenters, &layouts);
 
     // Services.
     let mut service_names = HashSet::new();
@@ -385,56 +388,25 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
         let (kind, node) = match (&spec.storage, &spec.compute) {
             (Some(storage), None) => {
                 let path = format!("{path}.storage");
-                let per_datacenter = resolve_counts(
-                    &storage.placement.per_datacenter,
-                    &format!("{path}.placement.per_datacenter"),
+                let store = storage::lower_store(
+                    storage,
+                    &path,
+                    &spec.name,
+                    &datacenters,
+                    &anchors,
                     &dc_index,
+                    default_seed,
                 )?;
-                if storage.object_groups == 0 {
-                    return err(format!("{path}.object_groups"), "must be at least 1");
-                }
-                for &(dc, count) in &per_datacenter {
-                    let places = layouts[dc].anchor_count();
-                    if count as usize > places {
-                        return err(
-                            format!("{path}.placement.per_datacenter.{}", datacenters[dc].id),
-                            format!(
-                                "asks for {count} replicas on distinct components but `{}` has \
-                                 only {places} place(s) for them (give it more racks, hosts or disks)",
-                                datacenters[dc].id
-                            ),
-                        );
-                    }
-                }
-                // Each count fits its site (so the sum fits a u32 too).
-                let placed: u64 = per_datacenter.iter().map(|&(_, c)| u64::from(c)).sum();
-                let replicas = storage.replicas.map_or(placed, u64::from);
-                if placed != replicas {
-                    return err(
-                        format!("{path}.replicas"),
-                        format!("is {replicas} but the placement puts {placed} replicas"),
-                    );
-                }
-                let replicas = u32::try_from(replicas).map_err(|_| {
-                    ScenarioError::new(format!("{path}.replicas"), "too many replicas")
-                })?;
                 let groups = u64::from(storage.object_groups);
-                let links = groups.saturating_mul(u64::from(replicas) + 1);
+                // Group nodes and the service node; each piece takes about as much
+                // memory as a link.
+                let links = groups.saturating_mul(u64::from(store.redundancy.pieces) + 1);
                 usage.add(&format!("{path}.object_groups"), groups + 1, groups, links)?;
                 let (popularity, request_factor) =
                     requests(storage.requests.as_ref(), storage.object_groups, &path)?;
-                let (node, groups) = build_storage(
-                    &mut builder,
-                    &spec.name,
-                    storage.object_groups,
-                    &per_datacenter,
-                    &datacenters,
-                    &layouts,
-                    default_seed,
-                );
+                let (node, groups) = build_groups(&mut builder, &spec.name, storage.object_groups);
                 let kind = ServiceKind::Storage {
-                    replicas,
-                    per_datacenter,
+                    store: Box::new(store),
                     groups,
                     popularity,
                     request_factor,
@@ -516,6 +488,7 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
         domains,
         datacenters,
         services,
+        anchors,
         structure,
         causes,
     })
@@ -599,7 +572,7 @@ fn resolve_domains(
 }
 
 /// Resolves a map from data-centre id to a positive count.
-fn resolve_counts(
+pub(super) fn resolve_counts(
     counts: &BTreeMap<String, u32>,
     path: &str,
     index: &HashMap<&str, usize>,
@@ -678,74 +651,43 @@ fn build_layout(
     layout
 }
 
-/// Places every object group's replicas, and returns the service's node: up while
-/// every group has at least one reachable replica.
-///
-/// Each (group, data centre) pair draws from its own stream, and replica `i` is placed
-/// after replicas `0..i` in the same way whatever the count: a design with one more
-/// replica, or one more data centre, keeps every placement of the other (common random
-/// numbers for comparisons).
-#[allow(clippy::too_many_arguments)]
-fn build_storage(
+/// Adds one node per object group (set by the durability model while a trial runs)
+/// and the service's node: up while every group is.
+fn build_groups(
     builder: &mut StructureBuilder,
     service: &str,
     object_groups: u32,
-    per_datacenter: &[(usize, u32)],
-    datacenters: &[Datacenter],
-    layouts: &[Layout],
-    seed: u64,
 ) -> (NodeId, Vec<NodeId>) {
-    let mut groups: Vec<NodeId> = Vec::with_capacity(object_groups as usize);
-    let mut replicas: Vec<Input> = Vec::new();
-    let mut racks_used: Vec<usize> = Vec::new();
-    let mut chosen: Vec<NodeId> = Vec::new();
-    for g in 0..object_groups {
-        replicas.clear();
-        for &(dc, count) in per_datacenter {
-            let layout = &layouts[dc];
-            let key = key_of(&format!("placement:{service}:{g}:{}", datacenters[dc].id));
-            let mut rng = streams::world_stream(seed, key);
-            let racks = layout.anchors_by_rack.len();
-            let places = layout.anchor_count();
-            racks_used.clear();
-            chosen.clear();
-            while chosen.len() < count as usize {
-                let anchor = if racks_used.len() < racks {
-                    // Spread over racks first: a rack not used yet, any anchor in it.
-                    let rack = rng.random_range(0..racks);
-                    if racks_used.contains(&rack) {
-                        continue;
-                    }
-                    racks_used.push(rack);
-                    let anchors = &layout.anchors_by_rack[rack];
-                    anchors[rng.random_range(0..anchors.len())]
-                } else {
-                    // Every rack holds one: any anchor not chosen yet.
-                    let mut index = rng.random_range(0..places);
-                    let mut pick = None;
-                    for anchors in &layout.anchors_by_rack {
-                        if index < anchors.len() {
-                            pick = Some(anchors[index]);
-                            break;
-                        }
-                        index -= anchors.len();
-                    }
-                    let anchor = pick.expect("index within the site's anchors");
-                    if chosen.contains(&anchor) {
-                        continue;
-                    }
-                    anchor
-                };
-                chosen.push(anchor);
-            }
-            replicas.extend(chosen.iter().map(|&a| Input::from(a)));
-        }
-        let name = format!("service:{service}:group:{g}");
-        groups.push(builder.add(&name, None, Requirement::Any, &replicas));
-    }
+    let groups: Vec<NodeId> = (0..object_groups)
+        .map(|g| {
+            let name = format!("service:{service}:group:{g}");
+            builder.add(&name, None, Requirement::All, &[])
+        })
+        .collect();
     let inputs: Vec<Input> = groups.iter().map(|&g| g.into()).collect();
     let name = format!("service:{service}");
     (builder.add(&name, None, Requirement::All, &inputs), groups)
+}
+
+/// Every data centre's places for data, rack by rack, numbered across the world; sets
+/// each data centre's range.
+fn anchors_of(datacenters: &mut [Datacenter], layouts: &[Layout]) -> Vec<Anchor> {
+    let mut anchors = Vec::new();
+    for (dc, (site, layout)) in datacenters.iter_mut().zip(layouts).enumerate() {
+        let start = anchors.len() as u32;
+        for (rack, places) in layout.anchors_by_rack.iter().enumerate() {
+            for &node in places {
+                anchors.push(Anchor {
+                    node,
+                    datacenter: dc as u32,
+                    rack: rack as u32,
+                    loses_data: site.disks_per_host > 0,
+                });
+            }
+        }
+        site.anchors = start..anchors.len() as u32;
+    }
+    anchors
 }
 
 /// Each object group's share of requests, in integer units, and the probability that a

@@ -3,6 +3,7 @@
 
 mod lower;
 pub mod raw;
+mod storage;
 pub mod units;
 
 use crate::world::World;

@@ -3,7 +3,7 @@
 //! [`lower`](super::lower). The JSON Schema printed by `nines schema` is derived from
 //! these types, so the schema and the parser cannot disagree.
 
-use super::units::{DurationText, PercentText};
+use super::units::{DurationText, PercentText, RateText, SizeText};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -189,21 +189,79 @@ pub struct ServiceSpec {
     pub monthly_bill: Option<f64>,
 }
 
-/// Replicated object storage: the service is up while every object group has at
-/// least one reachable replica.
+/// Object storage: the service is up while every object group can be read. Each
+/// group is kept as replicas or as erasure-coded fragments ("pieces"); a disk failure
+/// or a destroying domain outage loses the pieces there, and the system re-creates
+/// them (see `repair`). A group whose pieces are all lost (more than the parity, for
+/// a code) is lost for good.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorageSpec {
     pub object_groups: u32,
-    /// Replicas per object group; if given, must equal the sum of the placement's
-    /// counts (the default).
+    /// Replicas per object group. With `per_datacenter` placement it may be omitted
+    /// (it is then the placement's sum) and, if given, must equal it.
     #[serde(default)]
     pub replicas: Option<u32>,
+    /// An erasure code instead of replicas: `data` fragments plus `parity`; readable
+    /// while `data` fragments are reachable, lost when more than `parity` are lost.
+    #[serde(default)]
+    pub erasure_code: Option<ErasureCodeSpec>,
     pub placement: PlacementSpec,
     /// How requests arrive, for S3's error-rate measure (default: every five-minute
     /// period has requests, spread evenly over object groups).
     #[serde(default)]
     pub requests: Option<RequestsSpec>,
+    /// Data in one object group, e.g. "100 GB": needed for a repair `bandwidth`, and
+    /// gives the bytes lost.
+    #[serde(default)]
+    pub object_group_size: Option<SizeText>,
+    /// How lost pieces are re-created (default: noticed after 15 minutes, copied at
+    /// once, no limit on concurrent copies).
+    #[serde(default)]
+    pub repair: Option<RepairSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureCodeSpec {
+    pub data: u32,
+    pub parity: u32,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepairSpec {
+    /// Time from a loss until the system notices it: a duration (e.g. "15 min",
+    /// "0 s" for at once) or a law.
+    #[serde(default)]
+    pub detection: Option<DelaySpec>,
+    /// How long re-creating a piece takes, as a law. Give this or `bandwidth`, not
+    /// both; with neither, copies take no time.
+    #[serde(default)]
+    pub copy: Option<LawSpec>,
+    /// Copy time from the group's size and bandwidth that concurrent copies share.
+    #[serde(default)]
+    pub bandwidth: Option<BandwidthSpec>,
+    /// At most this many copies at once in the service; more wait their turn.
+    #[serde(default)]
+    pub crews: Option<u32>,
+}
+
+/// A fixed duration, or a law.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum DelaySpec {
+    Fixed(DurationText),
+    Law(LawSpec),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BandwidthSpec {
+    /// Repair bandwidth inside a data centre (copies from a piece in the same site).
+    pub within_datacenter: RateText,
+    /// Repair bandwidth between two data centres (one link per pair).
+    pub between_datacenters: RateText,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -219,12 +277,36 @@ pub struct RequestsSpec {
     pub zipf_exponent: Option<f64>,
 }
 
+/// Where pieces go. Give exactly one of `per_datacenter`, `random` and `copysets`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlacementSpec {
-    /// Replicas of each object group in each data centre, on distinct racks where the
-    /// site has enough of them, otherwise on distinct disks.
-    pub per_datacenter: BTreeMap<String, u32>,
+    /// Pieces of each object group in each data centre, on distinct racks where the
+    /// site has enough of them, otherwise on distinct disks (S3: two in each of three).
+    #[serde(default)]
+    pub per_datacenter: Option<BTreeMap<String, u32>>,
+    /// Each piece on a distinct place drawn uniformly over these data centres.
+    #[serde(default)]
+    pub random: Option<RandomPlacementSpec>,
+    /// Copysets (Cidon et al., 2013): the places are cut into a limited number of
+    /// fixed sets, and each object group lives on one set.
+    #[serde(default)]
+    pub copysets: Option<CopysetsSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomPlacementSpec {
+    pub datacenters: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopysetsSpec {
+    pub datacenters: Vec<String>,
+    /// How many other places hold copies of data from any one place; sets the
+    /// number of permutations to scatter_width / (pieces - 1), rounded up.
+    pub scatter_width: u32,
 }
 
 /// Compute instances: the service is up while at least `min_up` instances are up.

@@ -11,6 +11,7 @@ mod common;
 mod common_random_numbers;
 mod compare;
 mod determinism;
+mod durability;
 mod fuzz_corpus;
 mod html;
 mod interrupt;

@@ -173,6 +173,14 @@ struct Design {
     seed: Option<u64>,
 }
 
+impl Design {
+    /// Whether replicas can be lost for good: a destroying domain, or disks that fail.
+    fn loses_data(&self) -> bool {
+        self.domains.iter().any(|d| d.destroy)
+            || (self.components[3].is_some() && self.sites.iter().any(|s| s.disks_per_host > 0))
+    }
+}
+
 /// A failing case prints as its scenario file, ready for `nines check`.
 impl fmt::Debug for Design {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -621,12 +629,16 @@ fn more_redundancy_never_adds_downtime_in_any_trial() {
     // plus one. A storage group is up while any replica is, a compute service while at
     // least min_up instances are: both are monotone, so the service is up at every
     // instant it was up before, and no trial's downtime can grow.
+    //
+    // For storage this holds while no replica is lost for good: a design with another
+    // replica re-creates lost ones elsewhere (a place it already uses is not free, a
+    // site's count differs), so histories part after the first permanent loss.
     let strategy = (design(), any::<Index>(), any::<Index>(), any::<u64>());
     check(
         runner(384, 0x6e69_6e65_7302, 1024),
         strategy,
         |(design, site, instance_site, seed)| {
-            if let Some(storage) = &design.storage {
+            if let Some(storage) = design.storage.as_ref().filter(|_| !design.loses_data()) {
                 let room: Vec<usize> = (0..design.sites.len())
                     .filter(|&i| storage.per_site[i] < design.sites[i].places())
                     .collect();

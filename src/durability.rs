@@ -1,0 +1,1016 @@
+//! Stored data in one trial: which pieces (replicas or erasure-coded fragments) of
+//! each object group exist, where, which are reachable, and how lost ones are
+//! re-created.
+//!
+//! Two kinds of failure reach stored data. A *transient* one (a power or network
+//! outage, a host or rack down) makes the pieces on the affected places unreachable
+//! until it ends: it counts against availability. A *permanent* one — a disk failure,
+//! or a domain outage whose effect is to destroy (a flood) — loses the pieces there:
+//! the system notices after a detection delay and copies a new piece onto a place
+//! chosen by the placement rule; an object group whose pieces fall below what it needs
+//! before the copies complete is lost for good. That is durability.
+//!
+//! The reliability structure tells this module about places (anchors) through the
+//! trial's observer, as [`Note`]s; this module decides whether each object group can
+//! be read and sets the group's node in the structure accordingly (a node with no
+//! process of its own), so that services and SLAs see storage like anything else.
+//!
+//! Re-creating a piece: its *home* is the data centre it was in; the copy goes there
+//! unless that site is gone (destroyed and not yet rebuilt), in which case it goes to
+//! the live data centre of the service holding the fewest pieces of the group (a
+//! *degraded* placement, which stays where it is). Within a site, a reachable place
+//! holding no piece of the group is drawn at random, on a rack holding none where
+//! possible. When no place qualifies, the piece waits and tries again an hour later.
+
+use crate::engine::{EventKey, Scheduler, Time};
+use crate::reliability::{Dynamics, NodeId, Observer};
+use crate::streams::{ComponentRng, combine};
+use crate::world::{CopyTime, Effect, ServiceKind, Store, World};
+use rand::RngExt;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+
+/// Hours a piece with nowhere to go waits before it tries again.
+pub const RETRY_HOURS: f64 = 1.0;
+
+const NONE: u32 = u32::MAX;
+
+/// Something that happened to a place for data or a destroying domain, noted by the
+/// trial's observer for this module to act on once the structure has settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// Anchor `0` became reachable, or unreachable.
+    AnchorUp(u32),
+    AnchorDown(u32),
+    /// Anchor `0` failed in a way that loses its data (a disk).
+    AnchorLost(u32),
+    /// A domain that destroys what sits in it began (or ended) an outage.
+    DomainDown(u32),
+    DomainUp(u32),
+}
+
+/// What a node is to durability, for the observer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    None,
+    /// An anchor whose own failure loses its data.
+    LosesData(u32),
+    /// A domain whose outages destroy.
+    Destroys(u32),
+}
+
+/// Collects [`Note`]s from the structure's observer callbacks.
+#[derive(Debug, Clone)]
+pub struct Notes {
+    pub list: Vec<Note>,
+    /// Watch indices from `watch_base` on are anchors, in order.
+    watch_base: u32,
+    role: Vec<Role>,
+}
+
+impl Notes {
+    /// Notes for `world`, whose anchors are watched from index `watch_base` on.
+    pub fn new(world: &World, watch_base: u32) -> Self {
+        let mut role = vec![Role::None; world.structure.node_count()];
+        for (a, anchor) in world.anchors.iter().enumerate() {
+            if anchor.loses_data {
+                role[anchor.node.index()] = Role::LosesData(a as u32);
+            }
+        }
+        for (d, domain) in world.domains.iter().enumerate() {
+            if domain.effect == Effect::Destroy {
+                role[domain.node.index()] = Role::Destroys(d as u32);
+            }
+        }
+        Notes {
+            list: Vec::new(),
+            watch_base,
+            role,
+        }
+    }
+
+    /// Whether watch index `watch` is an anchor's.
+    #[inline]
+    pub fn owns(&self, watch: u32) -> bool {
+        watch >= self.watch_base
+    }
+
+    /// A watched anchor's start state.
+    pub fn on_start(&mut self, watch: u32, up: bool) {
+        if !up {
+            self.list.push(Note::AnchorDown(watch - self.watch_base));
+        }
+    }
+
+    pub fn on_change(&mut self, watch: u32, up: bool) {
+        let anchor = watch - self.watch_base;
+        self.list.push(if up {
+            Note::AnchorUp(anchor)
+        } else {
+            Note::AnchorDown(anchor)
+        });
+    }
+
+    #[inline]
+    pub fn on_transition(&mut self, node: NodeId, up: bool) {
+        match self.role[node.index()] {
+            Role::None => {}
+            Role::LosesData(anchor) => {
+                if !up {
+                    self.list.push(Note::AnchorLost(anchor));
+                }
+            }
+            Role::Destroys(domain) => self.list.push(if up {
+                Note::DomainUp(domain)
+            } else {
+                Note::DomainDown(domain)
+            }),
+        }
+    }
+}
+
+/// An event of the storage layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageEvent {
+    /// Index among the world's storage services.
+    store: u16,
+    kind: EventKind,
+    /// A piece, or a link.
+    index: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventKind {
+    /// The loss of piece `index` is noticed.
+    Detected,
+    /// Piece `index` tries again to find a place.
+    Retry,
+    /// Piece `index`'s copy (timed by a law) is done.
+    CopyDone,
+    /// The copy first in line on link `index` is done.
+    LinkDone,
+}
+
+/// Where a piece is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Stored on its anchor.
+    Present,
+    /// Lost; the loss is not noticed yet.
+    Detecting,
+    /// Noticed; waiting for a free crew.
+    Queued,
+    /// Nowhere to go; waiting to try again.
+    Waiting,
+    /// Being copied onto its anchor.
+    Copying,
+    /// Its group is lost: nothing more happens to it.
+    Abandoned,
+}
+
+/// What one trial measured of one storage service's durability.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DurabilityOutcome {
+    /// Object groups lost within the horizon.
+    pub groups_lost: u32,
+    /// When the first group was lost.
+    pub first_loss: Option<f64>,
+    /// Per combination of causes (indices into the world's cause labels, sorted,
+    /// repeated for each lost piece), the groups lost with exactly those pieces gone.
+    pub loss_causes: Vec<(Vec<u32>, u32)>,
+    /// Pieces re-created.
+    pub copies: u32,
+    /// Pieces re-created outside their home data centre because it was gone.
+    pub degraded: u32,
+    /// The most pieces any group had lost at once (the depth of the closest call).
+    pub deepest: u32,
+}
+
+/// Bandwidth shared equally by the copies crossing it (processor sharing), tracked
+/// by a virtual clock: `served` is what each active copy has received so far.
+#[derive(Debug, Clone)]
+struct Link {
+    /// Bytes per hour.
+    rate: f64,
+    active: u32,
+    served: f64,
+    since: Time,
+    /// (bytes served at which it completes, piece, attempt), earliest first.
+    due: BinaryHeap<Reverse<(Bytes, u32, u32)>>,
+    event: Option<EventKey>,
+}
+
+/// A byte count ordered totally.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bytes(f64);
+impl Eq for Bytes {}
+impl PartialOrd for Bytes {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Bytes {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+impl Link {
+    fn new(rate: f64) -> Self {
+        Link {
+            rate,
+            active: 0,
+            served: 0.0,
+            since: 0.0,
+            due: BinaryHeap::new(),
+            event: None,
+        }
+    }
+
+    fn advance(&mut self, now: Time) {
+        if self.active > 0 {
+            self.served += (now - self.since) * self.rate / f64::from(self.active);
+        }
+        self.since = now;
+    }
+}
+
+/// The per-trial state of one storage service.
+#[derive(Debug, Clone)]
+struct StoreState<'w> {
+    service: usize,
+    store: &'w Store,
+    group_nodes: &'w [NodeId],
+    pieces_per_group: u32,
+    needed: u32,
+    /// Pieces initially on each anchor: `initial[initial_first[a]..initial_first[a + 1]]`.
+    initial_first: Vec<u32>,
+    initial: Vec<u32>,
+    /// Pieces moved onto each anchor during the trial (may hold stale entries, checked
+    /// against `anchor`).
+    moved: Vec<Vec<u32>>,
+    moved_touched: Vec<u32>,
+    /// Per piece: its anchor (current, or the one it is being copied to, or the one it
+    /// was lost from), phase, pending event, attempt count and the cause of its last loss.
+    anchor: Vec<u32>,
+    phase: Vec<Phase>,
+    pending: Vec<Option<EventKey>>,
+    attempt: Vec<u32>,
+    cause: Vec<u32>,
+    /// Per piece being copied over a link: the link (else `NONE`).
+    link: Vec<u32>,
+    /// Per piece: the key of its stream (from its group's node key).
+    key: Vec<u64>,
+    /// Per group: pieces present, present and reachable, and whether it is lost or
+    /// readable (the state of its node).
+    present: Vec<u8>,
+    reachable: Vec<u8>,
+    lost: Vec<bool>,
+    readable: Vec<bool>,
+    /// Copies under way (counted only when crews are limited), and pieces waiting
+    /// for a crew (with their attempt, to skip stale entries).
+    crews_busy: u32,
+    queue: VecDeque<(u32, u32)>,
+    links: Vec<Link>,
+    outcome: DurabilityOutcome,
+    loss_causes: BTreeMap<Vec<u32>, u32>,
+}
+
+/// The stored data of every storage service in one trial.
+#[derive(Debug, Clone)]
+pub struct Durability<'w> {
+    world: &'w World,
+    stores: Vec<StoreState<'w>>,
+    /// Durability's view of each anchor: reachable or not.
+    anchor_up: Vec<bool>,
+    /// Per data centre: destroying domains in outage.
+    gone: Vec<u32>,
+    seed: u64,
+    trial: u64,
+}
+
+/// Index of the link inside data centre `dc`, or between `a` and `b`.
+fn intra_link(dc: usize) -> usize {
+    dc
+}
+
+fn inter_link(datacenters: usize, a: usize, b: usize) -> usize {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    datacenters + lo * datacenters + hi
+}
+
+impl<'w> Durability<'w> {
+    pub fn new(world: &'w World) -> Self {
+        let anchors = world.anchors.len();
+        let mut stores = Vec::new();
+        for (s, service) in world.services.iter().enumerate() {
+            let ServiceKind::Storage { store, groups, .. } = &service.kind else {
+                continue;
+            };
+            let per = store.redundancy.pieces;
+            let mut counts = vec![0u32; anchors + 1];
+            for &a in &store.pieces {
+                counts[a as usize + 1] += 1;
+            }
+            for a in 0..anchors {
+                counts[a + 1] += counts[a];
+            }
+            let initial_first = counts.clone();
+            let mut fill = counts;
+            let mut initial = vec![0u32; store.pieces.len()];
+            for (p, &a) in store.pieces.iter().enumerate() {
+                initial[fill[a as usize] as usize] = p as u32;
+                fill[a as usize] += 1;
+            }
+            let key = store
+                .pieces
+                .iter()
+                .enumerate()
+                .map(|(p, _)| {
+                    let group = groups[p / per as usize];
+                    combine(world.structure.key(group), (p % per as usize) as u64)
+                })
+                .collect();
+            let dcs = world.datacenters.len();
+            let links = match store.repair.copy {
+                CopyTime::Bandwidth { within, between } => (0..dcs + dcs * dcs)
+                    .map(|l| Link::new(if l < dcs { within } else { between }))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let n = store.pieces.len();
+            let g = groups.len();
+            stores.push(StoreState {
+                service: s,
+                store,
+                group_nodes: groups,
+                pieces_per_group: per,
+                needed: store.redundancy.needed,
+                initial_first,
+                initial,
+                moved: vec![Vec::new(); anchors],
+                moved_touched: Vec::new(),
+                anchor: store.pieces.clone(),
+                phase: vec![Phase::Present; n],
+                pending: vec![None; n],
+                attempt: vec![0; n],
+                cause: vec![NONE; n],
+                link: vec![NONE; n],
+                key,
+                present: vec![per as u8; g],
+                reachable: vec![per as u8; g],
+                lost: vec![false; g],
+                readable: vec![true; g],
+                crews_busy: 0,
+                queue: VecDeque::new(),
+                links,
+                outcome: DurabilityOutcome::default(),
+                loss_causes: BTreeMap::new(),
+            });
+        }
+        Durability {
+            world,
+            stores,
+            anchor_up: vec![true; anchors],
+            gone: vec![0; world.datacenters.len()],
+            seed: 0,
+            trial: 0,
+        }
+    }
+
+    /// Whether the world stores anything.
+    pub fn is_empty(&self) -> bool {
+        self.stores.is_empty()
+    }
+
+    /// The service each store belongs to, in store order.
+    pub fn services(&self) -> impl Iterator<Item = usize> + '_ {
+        self.stores.iter().map(|s| s.service)
+    }
+
+    /// Back to every piece in its initial place, reachable, before a trial starts.
+    pub fn reset(&mut self, seed: u64, trial: u64) {
+        self.seed = seed;
+        self.trial = trial;
+        self.anchor_up.fill(true);
+        self.gone.fill(0);
+        for st in &mut self.stores {
+            for &a in &st.moved_touched {
+                st.moved[a as usize].clear();
+            }
+            st.moved_touched.clear();
+            st.anchor.copy_from_slice(&st.store.pieces);
+            st.phase.fill(Phase::Present);
+            st.pending.fill(None);
+            st.attempt.fill(0);
+            st.cause.fill(NONE);
+            st.link.fill(NONE);
+            st.present.fill(st.pieces_per_group as u8);
+            st.reachable.fill(st.pieces_per_group as u8);
+            st.lost.fill(false);
+            st.readable.fill(true);
+            st.crews_busy = 0;
+            st.queue.clear();
+            for link in &mut st.links {
+                *link = Link::new(link.rate);
+            }
+            st.outcome = DurabilityOutcome::default();
+            st.loss_causes.clear();
+        }
+    }
+
+    /// What store `index` measured in the trial so far.
+    pub fn outcome(&mut self, index: usize) -> &DurabilityOutcome {
+        let st = &mut self.stores[index];
+        st.outcome.loss_causes.clear();
+        st.outcome
+            .loss_causes
+            .extend(st.loss_causes.iter().map(|(k, &v)| (k.clone(), v)));
+        &st.outcome
+    }
+
+    /// The most pieces any group of any store is missing right now.
+    pub fn depth(&self) -> u32 {
+        self.stores
+            .iter()
+            .map(|s| s.outcome.deepest)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Acts on the notes the structure left, in order.
+    pub fn apply<O: Observer + HasNotes, E: Copy + From<StorageEvent>>(
+        &mut self,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let mut notes = std::mem::take(&mut dynamics.observer.notes().list);
+        let now = scheduler.now();
+        for &note in &notes {
+            match note {
+                Note::AnchorUp(a) | Note::AnchorDown(a) => {
+                    let up = matches!(note, Note::AnchorUp(_));
+                    if self.anchor_up[a as usize] != up {
+                        self.anchor_up[a as usize] = up;
+                        for s in 0..self.stores.len() {
+                            self.reach(s, a, up, dynamics, now);
+                        }
+                    }
+                }
+                Note::AnchorLost(a) => {
+                    let cause = self.cause_of(self.world.anchors[a as usize].node);
+                    for s in 0..self.stores.len() {
+                        self.destroy_anchor(s, a, cause, dynamics, scheduler);
+                    }
+                }
+                Note::DomainDown(d) => {
+                    let domain = &self.world.domains[d as usize];
+                    let cause = self.cause_of(domain.node);
+                    for (dc, site) in self.world.datacenters.iter().enumerate() {
+                        if !site.on.contains(&(d as usize)) {
+                            continue;
+                        }
+                        self.gone[dc] += 1;
+                        if self.gone[dc] == 1 {
+                            for a in site.anchors.clone() {
+                                for s in 0..self.stores.len() {
+                                    self.destroy_anchor(s, a, cause, dynamics, scheduler);
+                                }
+                            }
+                        }
+                    }
+                }
+                Note::DomainUp(d) => {
+                    for (dc, site) in self.world.datacenters.iter().enumerate() {
+                        if site.on.contains(&(d as usize)) {
+                            self.gone[dc] -= 1;
+                        }
+                    }
+                }
+            }
+        }
+        notes.clear();
+        dynamics.observer.notes().list = notes;
+    }
+
+    fn cause_of(&self, node: NodeId) -> u32 {
+        self.world.causes.of(node)
+    }
+
+    /// Handles one of this module's events.
+    pub fn handle<O: Observer + HasNotes, E: Copy + From<StorageEvent>>(
+        &mut self,
+        event: StorageEvent,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let s = event.store as usize;
+        let p = event.index;
+        match event.kind {
+            EventKind::Detected => {
+                self.stores[s].pending[p as usize] = None;
+                self.noticed(s, p, dynamics, scheduler);
+            }
+            EventKind::Retry => {
+                self.stores[s].pending[p as usize] = None;
+                self.noticed(s, p, dynamics, scheduler);
+            }
+            EventKind::CopyDone => {
+                self.stores[s].pending[p as usize] = None;
+                self.copy_done(s, p, dynamics, scheduler);
+            }
+            EventKind::LinkDone => self.link_done(s, p as usize, dynamics, scheduler),
+        }
+    }
+
+    /// The `i`-th piece listed on anchor `a` (those placed there first, then those
+    /// copied there), whether or not it is still there; `None` past the end. Callers
+    /// walk the list by index, since handling a piece may add to other lists.
+    #[inline]
+    fn listed_on(&self, s: usize, a: u32, i: usize) -> Option<u32> {
+        let st = &self.stores[s];
+        let first = st.initial_first[a as usize] as usize;
+        let initial = st.initial_first[a as usize + 1] as usize - first;
+        if i < initial {
+            Some(st.initial[first + i])
+        } else {
+            st.moved[a as usize].get(i - initial).copied()
+        }
+    }
+
+    /// Anchor `a` became reachable or unreachable.
+    fn reach<O: Observer>(
+        &mut self,
+        s: usize,
+        a: u32,
+        up: bool,
+        dynamics: &mut Dynamics<'w, O>,
+        now: Time,
+    ) {
+        let mut i = 0;
+        while let Some(p) = self.listed_on(s, a, i) {
+            i += 1;
+            let st = &mut self.stores[s];
+            if st.anchor[p as usize] != a || st.phase[p as usize] != Phase::Present {
+                continue;
+            }
+            let g = (p / st.pieces_per_group) as usize;
+            if up {
+                st.reachable[g] += 1;
+            } else {
+                st.reachable[g] -= 1;
+            }
+            self.refresh(s, g, dynamics, now);
+        }
+    }
+
+    /// Sets group `g`'s node to whether it can be read.
+    fn refresh<O: Observer>(
+        &mut self,
+        s: usize,
+        g: usize,
+        dynamics: &mut Dynamics<'w, O>,
+        now: Time,
+    ) {
+        let st = &mut self.stores[s];
+        let readable = !st.lost[g] && u32::from(st.reachable[g]) >= st.needed;
+        if readable != st.readable[g] {
+            st.readable[g] = readable;
+            dynamics.set_own_up(st.group_nodes[g], readable, now);
+        }
+    }
+
+    /// Anchor `a` lost its data: pieces there are lost, copies onto it start over.
+    fn destroy_anchor<O: Observer, E: Copy + From<StorageEvent>>(
+        &mut self,
+        s: usize,
+        a: u32,
+        cause: u32,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let mut i = 0;
+        while let Some(p) = self.listed_on(s, a, i) {
+            i += 1;
+            if self.stores[s].anchor[p as usize] != a {
+                continue;
+            }
+            match self.stores[s].phase[p as usize] {
+                Phase::Present => self.lose(s, p, cause, dynamics, scheduler),
+                Phase::Copying => {
+                    self.abort_copy(s, p, scheduler);
+                    self.start_copy(s, p, dynamics, scheduler);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Piece `p`, present, is lost.
+    fn lose<O: Observer, E: Copy + From<StorageEvent>>(
+        &mut self,
+        s: usize,
+        p: u32,
+        cause: u32,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let now = scheduler.now();
+        let anchor_up = self.anchor_up[self.stores[s].anchor[p as usize] as usize];
+        let st = &mut self.stores[s];
+        let g = (p / st.pieces_per_group) as usize;
+        st.present[g] -= 1;
+        if anchor_up {
+            st.reachable[g] -= 1;
+        }
+        st.cause[p as usize] = cause;
+        let missing = st.pieces_per_group - u32::from(st.present[g]);
+        st.outcome.deepest = st.outcome.deepest.max(missing);
+        if st.lost[g] {
+            st.phase[p as usize] = Phase::Abandoned;
+        } else if u32::from(st.present[g]) < st.needed {
+            st.phase[p as usize] = Phase::Abandoned;
+            self.lose_group(s, g, dynamics, scheduler);
+        } else {
+            st.phase[p as usize] = Phase::Detecting;
+            match &st.store.repair.detection {
+                None => self.noticed(s, p, dynamics, scheduler),
+                Some(law) => {
+                    let mut rng = piece_rng(self.seed, self.trial, st, p, Draw::Detection);
+                    let at = now + law.sample(&mut rng);
+                    let key = scheduler.schedule_at(at, event(s, EventKind::Detected, p).into());
+                    st.pending[p as usize] = Some(key);
+                }
+            }
+        }
+        self.refresh(s, g, dynamics, now);
+    }
+
+    /// Group `g` has too few pieces left: it is lost for good.
+    fn lose_group<O: Observer, E: Copy + From<StorageEvent>>(
+        &mut self,
+        s: usize,
+        g: usize,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let now = scheduler.now();
+        let per = self.stores[s].pieces_per_group;
+        let mut causes = Vec::new();
+        let mut crews_freed = 0;
+        for p in g as u32 * per..(g as u32 + 1) * per {
+            let phase = self.stores[s].phase[p as usize];
+            if phase == Phase::Present {
+                continue;
+            }
+            causes.push(self.stores[s].cause[p as usize]);
+            match phase {
+                Phase::Copying => {
+                    self.abort_copy(s, p, scheduler);
+                    crews_freed += 1;
+                }
+                _ => {
+                    if let Some(key) = self.stores[s].pending[p as usize].take() {
+                        scheduler.cancel(key);
+                    }
+                }
+            }
+            self.stores[s].phase[p as usize] = Phase::Abandoned;
+        }
+        causes.sort_unstable();
+        let st = &mut self.stores[s];
+        st.lost[g] = true;
+        st.outcome.groups_lost += 1;
+        st.outcome.first_loss.get_or_insert(now);
+        *st.loss_causes.entry(causes).or_insert(0) += 1;
+        for _ in 0..crews_freed {
+            self.release_crew(s, dynamics, scheduler);
+        }
+    }
+
+    /// The loss of piece `p` is noticed (or it tries again after finding no place):
+    /// copy it when a crew is free.
+    fn noticed<O: Observer, E: Copy + From<StorageEvent>>(
+        &mut self,
+        s: usize,
+        p: u32,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let st = &mut self.stores[s];
+        if let Some(crews) = st.store.repair.crews {
+            if st.crews_busy >= crews {
+                st.phase[p as usize] = Phase::Queued;
+                st.queue.push_back((p, st.attempt[p as usize]));
+                return;
+            }
+            st.crews_busy += 1;
+        }
+        self.start_copy(s, p, dynamics, scheduler);
+    }
+
+    /// Chooses a place for piece `p` (which holds a crew, if crews are limited) and
+    /// starts copying it there; with no place, gives the crew back and tries later.
+    fn start_copy<O: Observer, E: Copy + From<StorageEvent>>(
+        &mut self,
+        s: usize,
+        p: u32,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let now = scheduler.now();
+        let Some((target, degraded)) = self.choose_place(s, p, dynamics) else {
+            let st = &mut self.stores[s];
+            st.phase[p as usize] = Phase::Waiting;
+            let key =
+                scheduler.schedule_at(now + RETRY_HOURS, event(s, EventKind::Retry, p).into());
+            st.pending[p as usize] = Some(key);
+            self.release_crew(s, dynamics, scheduler);
+            return;
+        };
+        let source = self.copy_link(s, p, target);
+        let (seed, trial) = (self.seed, self.trial);
+        let st = &mut self.stores[s];
+        let store = st.store;
+        st.attempt[p as usize] += 1;
+        st.anchor[p as usize] = target;
+        st.phase[p as usize] = Phase::Copying;
+        if degraded {
+            st.outcome.degraded += 1;
+        }
+        let initial_here = store.pieces[p as usize] == target;
+        let moved = &mut st.moved[target as usize];
+        if !initial_here && !moved.contains(&p) {
+            if moved.is_empty() {
+                st.moved_touched.push(target);
+            }
+            moved.push(p);
+        }
+        match &store.repair.copy {
+            CopyTime::Instant => self.copy_done(s, p, dynamics, scheduler),
+            CopyTime::Law(law) => {
+                let mut rng = piece_rng(seed, trial, st, p, Draw::Copy);
+                let at = now + law.sample(&mut rng);
+                let key = scheduler.schedule_at(at, event(s, EventKind::CopyDone, p).into());
+                st.pending[p as usize] = Some(key);
+            }
+            CopyTime::Bandwidth { .. } => {
+                let bytes = store.group_bytes.unwrap_or(0.0);
+                st.link[p as usize] = source as u32;
+                let attempt = st.attempt[p as usize];
+                let link = &mut st.links[source];
+                link.advance(now);
+                link.due
+                    .push(Reverse((Bytes(link.served + bytes), p, attempt)));
+                link.active += 1;
+                self.schedule_link(s, source, scheduler);
+            }
+        }
+    }
+
+    /// The link a copy of piece `p` onto `target` uses: inside the target's data
+    /// centre when enough pieces to copy from are there, otherwise between it and the
+    /// data centre holding the most pieces of the group.
+    fn copy_link(&self, s: usize, p: u32, target: u32) -> usize {
+        let st = &self.stores[s];
+        let dcs = self.world.datacenters.len();
+        if st.links.is_empty() {
+            return 0;
+        }
+        let target_dc = self.world.anchors[target as usize].datacenter as usize;
+        let mut present_in = vec![0u32; dcs];
+        let per = st.pieces_per_group;
+        let g = p / per;
+        for q in g * per..(g + 1) * per {
+            if st.phase[q as usize] == Phase::Present {
+                present_in
+                    [self.world.anchors[st.anchor[q as usize] as usize].datacenter as usize] += 1;
+            }
+        }
+        if present_in[target_dc] >= st.needed {
+            return intra_link(target_dc);
+        }
+        let mut best = 0;
+        for dc in 1..dcs {
+            if present_in[dc] > present_in[best] {
+                best = dc;
+            }
+        }
+        inter_link(dcs, best, target_dc)
+    }
+
+    /// A place for piece `p` by the placement rule, and whether it is outside the
+    /// piece's home data centre.
+    fn choose_place<O: Observer>(
+        &self,
+        s: usize,
+        p: u32,
+        dynamics: &Dynamics<'w, O>,
+    ) -> Option<(u32, bool)> {
+        let world = self.world;
+        let st = &self.stores[s];
+        let per = st.pieces_per_group;
+        let g = p / per;
+        let home = world.anchors[st.anchor[p as usize] as usize].datacenter as usize;
+        // Places the group uses (present or being copied to), other than `p`'s.
+        let used: Vec<u32> = (g * per..(g + 1) * per)
+            .filter(|&q| q != p && matches!(st.phase[q as usize], Phase::Present | Phase::Copying))
+            .map(|q| st.anchor[q as usize])
+            .collect();
+        let mut candidates: Vec<(u32, usize, usize)> = st
+            .store
+            .datacenters
+            .iter()
+            .enumerate()
+            .filter(|&(_, &dc)| self.gone[dc] == 0)
+            .map(|(order, &dc)| {
+                let here = used
+                    .iter()
+                    .filter(|&&a| world.anchors[a as usize].datacenter as usize == dc)
+                    .count() as u32;
+                (if dc == home { 0 } else { 1 + here }, order, dc)
+            })
+            .collect();
+        candidates.sort_unstable();
+        let mut rng = piece_rng(self.seed, self.trial, st, p, Draw::Place);
+        for &(_, _, dc) in &candidates {
+            let range = world.datacenters[dc].anchors.clone();
+            let places = range.end - range.start;
+            if places == 0 {
+                continue;
+            }
+            for attempt in 0..32 {
+                let a = range.start + rng.random_range(0..places);
+                let anchor = &world.anchors[a as usize];
+                if used.contains(&a) || !dynamics.is_up(anchor.node) {
+                    continue;
+                }
+                let rack_taken = used.iter().any(|&b| {
+                    let other = &world.anchors[b as usize];
+                    other.datacenter == anchor.datacenter && other.rack == anchor.rack
+                });
+                if rack_taken && attempt < 16 {
+                    continue;
+                }
+                return Some((a, dc != home));
+            }
+        }
+        None
+    }
+
+    /// Piece `p`'s copy is done: it is present on its anchor.
+    fn copy_done<O: Observer, E: Copy + From<StorageEvent>>(
+        &mut self,
+        s: usize,
+        p: u32,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let now = scheduler.now();
+        let up = self.anchor_up[self.stores[s].anchor[p as usize] as usize];
+        let st = &mut self.stores[s];
+        let g = (p / st.pieces_per_group) as usize;
+        st.phase[p as usize] = Phase::Present;
+        st.link[p as usize] = NONE;
+        st.present[g] += 1;
+        if up {
+            st.reachable[g] += 1;
+        }
+        st.outcome.copies += 1;
+        self.refresh(s, g, dynamics, now);
+        self.release_crew(s, dynamics, scheduler);
+    }
+
+    /// A crew is free (if crews are limited): the next piece in line starts.
+    fn release_crew<O: Observer, E: Copy + From<StorageEvent>>(
+        &mut self,
+        s: usize,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let st = &mut self.stores[s];
+        if st.store.repair.crews.is_none() {
+            return;
+        }
+        st.crews_busy -= 1;
+        while let Some((p, attempt)) = st.queue.pop_front() {
+            if st.phase[p as usize] == Phase::Queued && st.attempt[p as usize] == attempt {
+                st.crews_busy += 1;
+                self.start_copy(s, p, dynamics, scheduler);
+                return;
+            }
+        }
+    }
+
+    /// Stops piece `p`'s copy (its target was lost, or its group was). Its crew, if
+    /// any, stays with the caller.
+    fn abort_copy<E: Copy + From<StorageEvent>>(
+        &mut self,
+        s: usize,
+        p: u32,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let now = scheduler.now();
+        let st = &mut self.stores[s];
+        if let Some(key) = st.pending[p as usize].take() {
+            scheduler.cancel(key);
+        }
+        st.phase[p as usize] = Phase::Waiting;
+        let l = std::mem::replace(&mut st.link[p as usize], NONE);
+        if l != NONE {
+            let link = &mut st.links[l as usize];
+            link.advance(now);
+            link.active -= 1;
+            link.due.retain(|&Reverse((_, q, _))| q != p);
+            self.schedule_link(s, l as usize, scheduler);
+        }
+    }
+
+    fn schedule_link<E: Copy + From<StorageEvent>>(
+        &mut self,
+        s: usize,
+        l: usize,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let now = scheduler.now();
+        let link = &mut self.stores[s].links[l];
+        if let Some(key) = link.event.take() {
+            scheduler.cancel(key);
+        }
+        if let Some(&Reverse((Bytes(finish), _, _))) = link.due.peek() {
+            let hours = (finish - link.served).max(0.0) * f64::from(link.active) / link.rate;
+            let key =
+                scheduler.schedule_at(now + hours, event(s, EventKind::LinkDone, l as u32).into());
+            link.event = Some(key);
+        }
+    }
+
+    fn link_done<O: Observer, E: Copy + From<StorageEvent>>(
+        &mut self,
+        s: usize,
+        l: usize,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let now = scheduler.now();
+        let mut done = Vec::new();
+        {
+            let link = &mut self.stores[s].links[l];
+            link.event = None;
+            link.advance(now);
+            // Copies whose bytes are served (up to rounding).
+            while let Some(&Reverse((Bytes(finish), p, attempt))) = link.due.peek() {
+                if finish > link.served * (1.0 + 1e-12) + 1e-6 {
+                    break;
+                }
+                link.due.pop();
+                link.active -= 1;
+                done.push((p, attempt));
+            }
+        }
+        self.schedule_link(s, l, scheduler);
+        for (p, attempt) in done {
+            let st = &self.stores[s];
+            if st.phase[p as usize] == Phase::Copying && st.attempt[p as usize] == attempt {
+                self.copy_done(s, p, dynamics, scheduler);
+            }
+        }
+    }
+
+    /// After the structure's start: takes in the initial notes (places down or lost
+    /// at time 0) and sets the groups' nodes.
+    pub fn start<O: Observer + HasNotes, E: Copy + From<StorageEvent>>(
+        &mut self,
+        dynamics: &mut Dynamics<'w, O>,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        self.apply(dynamics, scheduler);
+    }
+}
+
+/// What a piece's draw is for: each purpose has its own stream.
+#[derive(Debug, Clone, Copy)]
+enum Draw {
+    Detection = 1,
+    Place = 2,
+    Copy = 3,
+}
+
+/// Piece `p`'s stream for `purpose` in its current attempt.
+fn piece_rng(seed: u64, trial: u64, st: &StoreState, p: u32, purpose: Draw) -> ComponentRng {
+    let attempt = combine(st.key[p as usize], u64::from(st.attempt[p as usize]));
+    ComponentRng::new(seed, trial, combine(attempt, purpose as u64))
+}
+
+fn event(store: usize, kind: EventKind, index: u32) -> StorageEvent {
+    StorageEvent {
+        store: store as u16,
+        kind,
+        index,
+    }
+}
+
+/// An observer that carries durability's notes.
+pub trait HasNotes {
+    fn notes(&mut self) -> &mut Notes;
+}
