@@ -2,7 +2,8 @@
 # scripts/test.sh: the project's full test command.
 #
 #   1. cargo test --locked     unit, integration and doc tests
-#   2. tests/slurm/run.sh      sharded run on a real one-node Slurm cluster, compared
+#   2. scripts/notebooks.sh    the teaching notebooks, executed headless (notebooks/README.md)
+#   3. tests/slurm/run.sh      sharded run on a real one-node Slurm cluster, compared
 #                              byte for byte with a single-process run (needs root to
 #                              install slurm-wlm/munge and start the daemons;
 #                              NINES_SKIP_SLURM=1 skips it where that is impossible)
@@ -13,5 +14,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 cargo test --locked
+bash scripts/notebooks.sh
 bash tests/slurm/run.sh
 bash tests/browser/check.sh
