@@ -33,6 +33,9 @@ use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 /// Hours a piece with nowhere to go waits before it tries again.
 pub const RETRY_HOURS: f64 = 1.0;
 
+/// A copy this close to done (in hours at its current share of the link) is done.
+const COPY_SLACK_HOURS: f64 = 1e-3 / 3600.0;
+
 const NONE: u32 = u32::MAX;
 
 /// Something that happened to a place for data or a destroying domain, noted by the
@@ -264,6 +267,8 @@ struct StoreState<'w> {
     /// Per group: pieces present, present and reachable, and whether it is lost or
     /// readable (the state of its node).
     present: Vec<u8>,
+    /// Groups by pieces missing now (index: pieces missing).
+    missing_now: Vec<u32>,
     reachable: Vec<u8>,
     lost: Vec<bool>,
     readable: Vec<bool>,
@@ -358,6 +363,11 @@ impl<'w> Durability<'w> {
                 link: vec![NONE; n],
                 key,
                 present: vec![per as u8; g],
+                missing_now: {
+                    let mut counts = vec![0; per as usize + 1];
+                    counts[0] = g as u32;
+                    counts
+                },
                 reachable: vec![per as u8; g],
                 lost: vec![false; g],
                 readable: vec![true; g],
@@ -406,6 +416,8 @@ impl<'w> Durability<'w> {
             st.cause.fill(NONE);
             st.link.fill(NONE);
             st.present.fill(st.pieces_per_group as u8);
+            st.missing_now.fill(0);
+            st.missing_now[0] = st.present.len() as u32;
             st.reachable.fill(st.pieces_per_group as u8);
             st.lost.fill(false);
             st.readable.fill(true);
@@ -429,13 +441,22 @@ impl<'w> Durability<'w> {
         &st.outcome
     }
 
-    /// The most pieces any group of any store is missing right now.
-    pub fn depth(&self) -> u32 {
-        self.stores
-            .iter()
-            .map(|s| s.outcome.deepest)
-            .max()
-            .unwrap_or(0)
+    /// The most pieces any group of store `index` has been missing at once so far in
+    /// the trial.
+    pub fn deepest(&self, index: usize) -> u32 {
+        self.stores[index].outcome.deepest
+    }
+
+    /// The most pieces any group of store `index` is missing now.
+    pub fn missing_now(&self, index: usize) -> u32 {
+        let counts = &self.stores[index].missing_now;
+        counts.iter().rposition(|&n| n > 0).unwrap_or(0) as u32
+    }
+
+    /// Draws from fresh streams from now on (see `Dynamics::reseed`).
+    pub fn reseed(&mut self, seed: u64, trial: u64) {
+        self.seed = seed;
+        self.trial = trial;
     }
 
     /// Acts on the notes the structure left, in order.
@@ -619,7 +640,9 @@ impl<'w> Durability<'w> {
         let anchor_up = self.anchor_up[self.stores[s].anchor[p as usize] as usize];
         let st = &mut self.stores[s];
         let g = (p / st.pieces_per_group) as usize;
+        st.missing_now[st.pieces_per_group as usize - st.present[g] as usize] -= 1;
         st.present[g] -= 1;
+        st.missing_now[st.pieces_per_group as usize - st.present[g] as usize] += 1;
         if anchor_up {
             st.reachable[g] -= 1;
         }
@@ -872,7 +895,9 @@ impl<'w> Durability<'w> {
         let g = (p / st.pieces_per_group) as usize;
         st.phase[p as usize] = Phase::Present;
         st.link[p as usize] = NONE;
+        st.missing_now[st.pieces_per_group as usize - st.present[g] as usize] -= 1;
         st.present[g] += 1;
+        st.missing_now[st.pieces_per_group as usize - st.present[g] as usize] += 1;
         if up {
             st.reachable[g] += 1;
         }
@@ -958,9 +983,12 @@ impl<'w> Durability<'w> {
             let link = &mut self.stores[s].links[l];
             link.event = None;
             link.advance(now);
-            // Copies whose bytes are served (up to rounding).
+            // Copies whose bytes are served, up to what the link moves in a
+            // millisecond: rounding must not leave a copy a few bytes short, to be
+            // scheduled again at a time that floating point cannot tell from now.
+            let slack = link.rate / f64::from(link.active.max(1)) * COPY_SLACK_HOURS;
             while let Some(&Reverse((Bytes(finish), p, attempt))) = link.due.peek() {
-                if finish > link.served * (1.0 + 1e-12) + 1e-6 {
+                if finish > link.served + slack {
                     break;
                 }
                 link.due.pop();

@@ -759,6 +759,12 @@ impl Law {
         }
     }
 
+    /// Whether the law forgets the past: the time left does not depend on the time
+    /// already spent (the exponential law).
+    pub fn is_memoryless(&self) -> bool {
+        matches!(self.kind, Kind::Exponential { .. })
+    }
+
     /// The mean duration in hours.
     pub fn mean(&self) -> f64 {
         match &self.kind {

@@ -21,6 +21,7 @@ pub mod laws;
 pub mod markov;
 pub mod montecarlo;
 pub mod parts;
+pub mod rare;
 pub mod reliability;
 pub mod report;
 pub mod scenario;

@@ -92,6 +92,10 @@ pub enum InitialState {
 
 const NO_PROCESS: u32 = u32::MAX;
 
+/// In place of a process index: the node has no process, and its own state is down for
+/// the whole trial (see [`StructureBuilder::add_never_up`]).
+const NEVER_UP: u32 = u32::MAX - 1;
+
 /// Marks an edge with a ride-through probability in `Structure::dependent`. Node
 /// indices stay below it (the builder refuses more nodes).
 const RIDES_THROUGH: u32 = 1 << 31;
@@ -100,7 +104,7 @@ const RIDES_THROUGH: u32 = 1 << 31;
 /// or two cache lines.
 #[derive(Debug, Clone, Copy)]
 struct NodeInfo {
-    /// Index into `Structure::processes`, or `NO_PROCESS`.
+    /// Index into `Structure::processes`, `NO_PROCESS` or `NEVER_UP`.
     process: u32,
     input_count: u32,
     required_up: u32,
@@ -142,7 +146,7 @@ impl Structure {
 
     pub fn process(&self, node: NodeId) -> Option<&Process> {
         match self.nodes[node.index()].process {
-            NO_PROCESS => None,
+            NO_PROCESS | NEVER_UP => None,
             index => Some(&self.processes[index as usize]),
         }
     }
@@ -198,10 +202,7 @@ impl Structure {
     }
 
     pub fn process_count(&self) -> usize {
-        self.nodes
-            .iter()
-            .filter(|n| n.process != NO_PROCESS)
-            .count()
+        self.nodes.iter().filter(|n| n.process < NEVER_UP).count()
     }
 }
 
@@ -229,9 +230,9 @@ impl StructureBuilder {
     /// id.
     ///
     /// # Panics
-    /// If an input does not exist yet, a ride-through is outside `[0, 1)`, or
-    /// `AtLeast(k)` asks for more inputs than there are. Callers validate user input
-    /// before building, so these are programming errors.
+    /// If an input does not exist yet, a ride-through is outside `[0, 1)`, `Any` has
+    /// no inputs, or `AtLeast(k)` asks for more inputs than there are. Callers validate
+    /// user input before building, so these are programming errors.
     pub fn add(
         &mut self,
         name: &str,
@@ -246,7 +247,13 @@ impl StructureBuilder {
         let n = u32::try_from(inputs.len()).expect("too many inputs");
         let k = match requirement {
             Requirement::All => n,
-            Requirement::Any => n.min(1),
+            Requirement::Any => {
+                assert!(
+                    n > 0,
+                    "`any` of no inputs: use add_never_up for a node never up"
+                );
+                1
+            }
             Requirement::AtLeast(k) => {
                 assert!(k <= n, "node requires {k} of only {n} inputs");
                 k
@@ -271,6 +278,16 @@ impl StructureBuilder {
         self.keys.push(streams::key_of(name));
         self.names.push(name.to_string());
         NodeId(id)
+    }
+
+    /// Adds a node named `name` with no process and no inputs whose own state is down
+    /// for the whole trial: the requirement "any of none", which a k-of-n node cannot
+    /// express. Observers are told at the start of each trial that it is down, like a
+    /// process that starts down, and never that it changes.
+    pub fn add_never_up(&mut self, name: &str) -> NodeId {
+        let id = self.add(name, None, Requirement::All, &[]);
+        self.process_of[id.index()] = NEVER_UP;
+        id
     }
 
     /// The index of `process` among the distinct processes, adding it if it is new.
@@ -371,7 +388,7 @@ struct NodeState {
     slack: u32,
     /// Index under which the observer knows this node, or `UNWATCHED`.
     watch: u32,
-    /// Index into `Structure::processes`, or `NO_PROCESS`.
+    /// Index into `Structure::processes`, `NO_PROCESS` or `NEVER_UP`.
     process: u32,
     /// The edges to this node's dependents: `first_edge..end_edge`.
     first_edge: u32,
@@ -380,6 +397,9 @@ struct NodeState {
     effective_up: bool,
     /// This node's own stream, for its process's draws.
     rng: ComponentRng,
+    /// When the node's process entered its current phase; `-inf` while in the phase
+    /// it started a steady-state trial in (whose age is unknown).
+    since: Time,
 }
 
 impl NodeState {
@@ -428,6 +448,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                     own_up: true,
                     effective_up: true,
                     rng: ComponentRng::new(0, 0, info.key),
+                    since: 0.0,
                 }
             })
             .collect();
@@ -486,17 +507,19 @@ impl<'s, O: Observer> Dynamics<'s, O> {
         for node in 0..s.node_count() {
             let own_up = match self.state[node].process {
                 NO_PROCESS => true,
+                NEVER_UP => false,
                 p => {
                     let process = &s.processes[p as usize];
                     let rng = &mut self.state[node].rng;
-                    let (up, first) = match initial {
+                    let (up, first, since) = match initial {
                         InitialState::SteadyState => {
                             let up = rng.random::<f64>() < process.availability();
                             let law = if up { &process.up } else { &process.down };
-                            (up, law.sample_residual(rng))
+                            (up, law.sample_residual(rng), Time::NEG_INFINITY)
                         }
-                        InitialState::AllNew => (true, process.up.sample(rng)),
+                        InitialState::AllNew => (true, process.up.sample(rng), 0.0),
                     };
+                    self.state[node].since = since;
                     scheduler.schedule_at(first, NodeId(node as u32).into());
                     up
                 }
@@ -627,10 +650,50 @@ impl<O: Observer> Dynamics<'_, O> {
         let process = &self.structure.processes[state.process as usize];
         let law = if up { &process.up } else { &process.down };
         let now = scheduler.now();
+        state.since = now;
         scheduler.schedule_in(law.sample(&mut state.rng), node.into());
         self.observer.on_transition(node, now, up);
         if self.update(i, now) && !self.state[i].edges().is_empty() {
             self.propagate(i, now);
+        }
+    }
+
+    /// Gives every node and edge a fresh stream from `(seed, trial)`, as if the trial
+    /// had been started with them, keeping the present state: for continuing one
+    /// trial's present into several independent futures.
+    pub fn reseed(&mut self, seed: u64, trial: u64) {
+        let s = self.structure;
+        for (state, info) in self.state.iter_mut().zip(&s.nodes) {
+            state.rng = ComponentRng::new(seed, trial, info.key);
+        }
+        for (edge, &word) in s.dependent.iter().enumerate() {
+            if word & RIDES_THROUGH != 0 {
+                self.edge_rng[edge] = ComponentRng::new(seed, trial, s.edge_key[edge]);
+            }
+        }
+    }
+
+    /// A fresh draw of when `node`'s current phase ends, given how long it has
+    /// lasted: `None` when the node has no process, or when the phase's age is
+    /// unknown (the phase a steady-state trial started in) and its law is not
+    /// memoryless — its scheduled end then stands.
+    pub fn redraw(&mut self, node: NodeId, now: Time) -> Option<Time> {
+        let state = &mut self.state[node.index()];
+        if state.process == NO_PROCESS {
+            return None;
+        }
+        let process = &self.structure.processes[state.process as usize];
+        let law = if state.own_up {
+            &process.up
+        } else {
+            &process.down
+        };
+        if state.since.is_finite() {
+            Some(now + law.sample_after(now - state.since, &mut state.rng))
+        } else if law.is_memoryless() {
+            Some(now + law.sample(&mut state.rng))
+        } else {
+            None
         }
     }
 
@@ -795,6 +858,71 @@ mod tests {
             structure.upstream_of(b),
             vec![true, true, false, false, false]
         );
+    }
+
+    /// Records the watched nodes' changes and every own transition.
+    #[derive(Default)]
+    struct Transitions {
+        watched: Vec<(u32, Time, bool)>,
+        own: Vec<(NodeId, Time, bool)>,
+    }
+    impl Observer for Transitions {
+        fn on_start(&mut self, watch: u32, up: bool) {
+            self.watched.push((watch, 0.0, up));
+        }
+        fn on_change(&mut self, watch: u32, time: Time, up: bool) {
+            self.watched.push((watch, time, up));
+        }
+        fn on_transition(&mut self, node: NodeId, time: Time, up: bool) {
+            self.own.push((node, time, up));
+        }
+    }
+
+    #[test]
+    fn a_never_up_node_is_down_for_the_whole_trial() {
+        // a: up 10 h, down 1 h. never: down throughout. all(a, never) is down from the
+        // start whatever a does; any(a, never) follows a. Observers hear that `never`
+        // is down at time 0, like a process that starts down, and nothing more of it.
+        let mut builder = StructureBuilder::new();
+        let a = builder.add("a", Some(fixed(10.0, 1.0)), Requirement::All, &[]);
+        let never = builder.add_never_up("never");
+        let all = builder.add("all", None, Requirement::All, &[a.into(), never.into()]);
+        let any = builder.add("any", None, Requirement::Any, &[a.into(), never.into()]);
+        let structure = builder.build();
+        assert_eq!(structure.process(never), None);
+        assert_eq!(structure.process_count(), 1);
+        let mut dynamics = Dynamics::new(&structure, &[all, any], Transitions::default());
+        for trial in 0..2 {
+            let mut scheduler = Scheduler::new(30.0);
+            dynamics.observer = Transitions::default();
+            dynamics.start(&mut scheduler, InitialState::AllNew, 1, trial);
+            engine::run(&mut dynamics, &mut scheduler);
+            assert!(!dynamics.own_up(never) && !dynamics.is_up(never));
+            assert_eq!(
+                dynamics.observer.watched,
+                vec![
+                    (0, 0.0, false),
+                    (1, 0.0, true),
+                    (1, 10.0, false),
+                    (1, 11.0, true),
+                    (1, 21.0, false),
+                    (1, 22.0, true),
+                ]
+            );
+            let own_of_never: Vec<_> = dynamics
+                .observer
+                .own
+                .iter()
+                .filter(|&&(node, _, _)| node == never)
+                .collect();
+            assert_eq!(own_of_never, [&(never, 0.0, false)]);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "`any` of no inputs")]
+    fn any_of_no_inputs_is_refused() {
+        StructureBuilder::new().add("vacuous", None, Requirement::Any, &[]);
     }
 
     #[test]

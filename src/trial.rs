@@ -612,7 +612,7 @@ impl<'w> TrialRunner<'w> {
     }
 
     /// Sets up trial `trial` at time 0: every component in its initial state.
-    fn begin(&mut self, seed: u64, trial: u64) {
+    pub fn begin(&mut self, seed: u64, trial: u64) {
         let world = self.world;
         self.scheduler.reset(world.horizon);
         let meter = &mut self.model.dynamics.observer.meter;
@@ -668,6 +668,70 @@ impl<'w> TrialRunner<'w> {
             self.outcome.services[s].durability = Some(measured);
         }
         &self.outcome
+    }
+}
+
+/// What [`TrialRunner::step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// An event fired.
+    Fired,
+    /// Nothing is left before the horizon.
+    Horizon,
+    /// The trial used up its event budget.
+    OutOfEvents,
+}
+
+impl TrialRunner<'_> {
+    /// The index of service `service`'s store among the stores, if it stores data.
+    pub fn store_of(&self, service: usize) -> Option<usize> {
+        self.model.durability.services().position(|s| s == service)
+    }
+
+    /// The most pieces a group of store `store` is missing now.
+    pub fn missing_now(&self, store: usize) -> u32 {
+        self.model.durability.missing_now(store)
+    }
+
+    /// Fires the next event of the trial begun by [`begin`](Self::begin).
+    pub fn step(&mut self) -> Step {
+        if self.scheduler.events_fired() >= self.event_budget {
+            return Step::OutOfEvents;
+        }
+        let Some((_, event)) = self.scheduler.next_event() else {
+            return Step::Horizon;
+        };
+        self.model.handle(event, &mut self.scheduler);
+        Step::Fired
+    }
+
+    /// A copy of this trial's present whose future draws come from `(seed, trial)`:
+    /// every stream is reseeded, and every scheduled end of a phase is drawn again
+    /// given the phase's age (where the age is known or the law memoryless). The copy
+    /// continues the same present with a future independent of this one's.
+    pub fn fork(&self, seed: u64, trial: u64) -> Self {
+        let mut child = self.clone();
+        child.model.dynamics.reseed(seed, trial);
+        child.model.durability.reseed(seed, trial);
+        let now = child.scheduler.now();
+        let dynamics = &mut child.model.dynamics;
+        let mut queued = vec![false; self.world.structure.node_count()];
+        child.scheduler.retime(|event, time| match event {
+            TrialEvent::Node(node) => {
+                queued[node.index()] = true;
+                dynamics.redraw(node, now).unwrap_or(time)
+            }
+            TrialEvent::Storage(_) => time,
+        });
+        // A phase whose end was drawn past the horizon has no event: it may end
+        // before the horizon now.
+        for (index, _) in queued.iter().enumerate().filter(|(_, q)| !**q) {
+            let node = NodeId(index as u32);
+            if let Some(at) = dynamics.redraw(node, now) {
+                child.scheduler.schedule_at(at, TrialEvent::Node(node));
+            }
+        }
+        child
     }
 }
 

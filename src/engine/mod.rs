@@ -127,6 +127,27 @@ impl<E: Copy> Scheduler<E> {
         }
     }
 
+    /// Moves every pending event to the time `retime(event, time)` gives it (clamped
+    /// to now; dropped at or past the horizon). Sequence numbers, hence the order of
+    /// ties and every [`EventKey`], stay as they were; cancelled events are discarded.
+    /// For restarting a run's future from its present state with fresh randomness.
+    pub fn retime(&mut self, mut retime: impl FnMut(E, Time) -> Time) {
+        let mut pending = Vec::with_capacity(self.queue.len());
+        while let Some(entry) = self.queue.pop() {
+            if !self.cancelled.is_empty() && self.cancelled.remove(&entry.seq) {
+                continue;
+            }
+            pending.push(entry);
+        }
+        self.queue.reset(self.horizon);
+        for entry in pending {
+            let at = retime(entry.event, entry.time).max(self.now);
+            if at < self.horizon {
+                self.queue.push(at, entry.seq, entry.event, self.now);
+            }
+        }
+    }
+
     /// The next event if it is cheap to see (no search): for [`Model::prepare`].
     #[inline]
     pub fn peek_near(&self) -> Option<&E> {
@@ -195,6 +216,24 @@ pub fn run_within<M: Model>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retiming_keeps_keys_and_tie_order() {
+        let mut s: Scheduler<u32> = Scheduler::new(100.0);
+        let a = s.schedule_at(10.0, 1);
+        s.schedule_at(20.0, 2);
+        s.schedule_at(30.0, 3);
+        let d = s.schedule_at(40.0, 4);
+        s.cancel(d);
+        assert_eq!(s.next_event(), Some((10.0, 1)));
+        // 2 moves to 25 and 3 to 25 as well: they tie, and 2 was scheduled first. 4 was
+        // cancelled and goes; a key from before still cancels (a no-op for a fired one).
+        s.retime(|event, _| if event == 4 { 1.0 } else { 25.0 });
+        s.cancel(a);
+        assert_eq!(s.next_event(), Some((25.0, 2)));
+        assert_eq!(s.next_event(), Some((25.0, 3)));
+        assert_eq!(s.next_event(), None);
+    }
 
     /// Records what fires, and at each firing of `Spawn(n)` schedules n children at
     /// the same time.

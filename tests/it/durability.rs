@@ -109,3 +109,60 @@ fn a_four_plus_two_code_matches_its_chain() {
     );
     check_loss_probability("4+2 code", scenario, 20_000, exact);
 }
+
+/// Estimates the loss probability of `scenario`'s first service by splitting, to
+/// ±20 %, and checks it against `exact` within 4 of the estimate's own standard
+/// errors (its reported interval is ±1.96 of them).
+fn check_rare(what: &str, scenario: Value, exact: f64) -> nines::rare::Estimate {
+    let world = world(scenario);
+    let target = nines::rare::Target {
+        relative_error: 0.2,
+        ..nines::rare::Target::default()
+    };
+    let estimate =
+        nines::rare::estimate_loss(&world, 0, 5, target).unwrap_or_else(|e| panic!("{e}"));
+    let se = (estimate.ci95[1] - estimate.ci95[0]) / 2.0 / 1.96;
+    eprintln!("{what}: {estimate:?}");
+    assert_close(what, estimate.probability, se, exact);
+    assert!(estimate.reliable, "{what}: {estimate:?}");
+    estimate
+}
+
+#[test]
+fn splitting_finds_a_one_in_a_hundred_million_loss() {
+    // Three replicas, Exp(64,000 h) disks, Exp(10 h) copies, a year: the chain gives
+    // P ≈ 3λ³T/μ² = 3 × (1/64000)³ × 8760 / 0.01 ≈ 1.0e-8 (exact value from the chain).
+    let (mttf, copy, horizon) = (64_000.0, 10.0, 8760.0);
+    let exact = markov::pieces_lost(3, 2, 1.0 / mttf, 1.0 / copy, Repair::Independent)
+        .loss_probability_by(horizon)
+        .unwrap();
+    assert!((5e-9..2e-8).contains(&exact), "{exact}");
+    let scenario = one_group(
+        json!({ "replicas": 3, "placement": { "per_datacenter": { "a": 3 } } }),
+        12,
+        mttf,
+        copy,
+        None,
+        horizon,
+    );
+    check_rare("3 replicas, 1e-8", scenario, exact);
+}
+
+#[test]
+fn splitting_finds_a_one_in_ten_billion_loss() {
+    // λ = 1/300,000 h: P ≈ 3λ³T/μ² = 3 × 3.7e-17 × 8760 / 0.01 ≈ 1e-10.
+    let (mttf, copy, horizon) = (300_000.0, 10.0, 8760.0);
+    let exact = markov::pieces_lost(3, 2, 1.0 / mttf, 1.0 / copy, Repair::Independent)
+        .loss_probability_by(horizon)
+        .unwrap();
+    assert!((5e-11..2e-10).contains(&exact), "{exact}");
+    let scenario = one_group(
+        json!({ "replicas": 3, "placement": { "per_datacenter": { "a": 3 } } }),
+        12,
+        mttf,
+        copy,
+        None,
+        horizon,
+    );
+    check_rare("3 replicas, 1e-10", scenario, exact);
+}

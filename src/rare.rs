@@ -1,0 +1,468 @@
+//! Rare data loss: multilevel splitting on the number of pieces an object group has
+//! been missing at once.
+//!
+//! Losing every copy of a well-replicated group may take 10^12 trials to see once.
+//! Splitting makes the rare path common without biasing the answer. The level of a
+//! trial is the most pieces any group of the store is missing *now*. When a path
+//! rises into level `k`, it splits into `R_k` paths, each carrying `1/R_k` of its
+//! weight: itself and `R_k - 1` copies of its present (RESTART, Villén-Altamirano &
+//! Villén-Altamirano 1991). A copy born at level `k` is dropped when it falls back
+//! below `k` — groups get repaired, so copies are short-lived — while the path it was
+//! copied from goes on and takes back the dropped copies' weight: the copies are
+//! exchangeable, so the one that goes on stands for all of them. A copy continues the
+//! same present with fresh random streams: every component's scheduled change is
+//! drawn again given how long its current phase has lasted ([`TrialRunner::fork`]).
+//! The weights that reach data loss add up, per root trial, to an unbiased estimate
+//! of the probability; roots are independent, so their mean and its Student-t
+//! interval are the answer.
+//!
+//! The splitting factors are chosen automatically. Pilot rounds count the weighted
+//! entries into each level, `U_k`, and set `R_k ≈ U_k / U_{k+1}` — one over the
+//! chance that an entry into `k` goes on to `k + 1` before falling back — so that
+//! each entry into a level leads to about one entry into the next; while a level is
+//! not reached, the factor below it is raised until the pilot sees data loss. The
+//! main rounds then keep the factors fixed and run roots until the relative error
+//! meets its target or the root budget is spent.
+//!
+//! Diagnostics flag an estimate that should not be trusted: few roots reaching data
+//! loss, one root carrying much of the weight, a relative error above target, or the
+//! cap on copies per root cutting splits.
+
+use crate::streams::combine;
+use crate::trial::{Step, TrialRunner};
+use crate::world::World;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Roots per round: the unit of parallel work and of the stopping decision.
+pub const ROUND_ROOTS: u64 = 128;
+
+/// Roots per chunk within a round (merged in order).
+const CHUNK_ROOTS: u64 = 8;
+
+/// Largest splitting factor at one level.
+const MAX_SPLIT: u32 = 1_000_000;
+
+/// Copies one root may spawn in all; beyond it, splits are cut (still unbiased).
+const MAX_PATHS_PER_ROOT: u64 = 5_000_000;
+
+/// Pilot rounds at most.
+const PILOT_ROUNDS: u32 = 16;
+
+/// Keys that separate the pilot's and the main rounds' roots from the plain run's
+/// trials and from each other.
+const PILOT_KEY: u64 = 0x7069_6c6f_7400_0001;
+const MAIN_KEY: u64 = 0x6d61_696e_0000_0002;
+
+/// What to aim for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    /// Stop when the 95 % interval's half-width is at most this fraction of the
+    /// estimate (and enough roots have lost data).
+    pub relative_error: f64,
+    /// Roots at most in the main rounds.
+    pub max_roots: u64,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            relative_error: 0.1,
+            max_roots: 50_000,
+        }
+    }
+}
+
+/// One level of the splitting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Level {
+    /// Pieces missing at once in some group.
+    pub missing: u32,
+    /// Expected entries into the level per trial (for the level of data loss: the
+    /// probability of loss).
+    pub entries_per_trial: f64,
+    /// Chance that an entry into the level below leads here before falling back.
+    pub conditional: f64,
+    /// Paths a path entering the level becomes.
+    pub split: u32,
+}
+
+/// The estimate, and how far to trust it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    pub method: &'static str,
+    /// Probability that some group of the store is lost within the horizon.
+    pub probability: f64,
+    /// 95 % interval.
+    pub ci95: [f64; 2],
+    /// Half-width of the interval over the estimate.
+    pub relative_error: f64,
+    pub roots: u64,
+    /// Roots with at least one copy that lost data.
+    pub roots_that_lost_data: u64,
+    /// The largest share of the estimate carried by one root.
+    pub largest_root_share: f64,
+    /// (Σ weight)² / Σ weight²: how many roots the estimate effectively rests on.
+    pub effective_roots: f64,
+    pub levels: Vec<Level>,
+    /// Trial paths simulated (roots and copies), pilot included.
+    pub paths: u64,
+    pub pilot_rounds: u32,
+    /// Whether no diagnostic fired.
+    pub reliable: bool,
+    pub warnings: Vec<String>,
+}
+
+/// Per-root results summed over roots, mergeable in order.
+#[derive(Debug, Clone, Default)]
+struct Tally {
+    roots: u64,
+    /// Σ and Σ² of each root's weight of data loss, and the largest.
+    sum: f64,
+    sum_squares: f64,
+    largest: f64,
+    roots_hit: u64,
+    /// Per level: Σ weight of entries into it.
+    arrivals: Vec<f64>,
+    paths: u64,
+    capped: bool,
+}
+
+impl Tally {
+    fn new(levels: usize) -> Self {
+        Tally {
+            arrivals: vec![0.0; levels + 1],
+            ..Tally::default()
+        }
+    }
+
+    fn merge(&mut self, later: &Tally) {
+        self.roots += later.roots;
+        self.sum += later.sum;
+        self.sum_squares += later.sum_squares;
+        self.largest = self.largest.max(later.largest);
+        self.roots_hit += later.roots_hit;
+        for (a, b) in self.arrivals.iter_mut().zip(&later.arrivals) {
+            *a += b;
+        }
+        self.paths += later.paths;
+        self.capped |= later.capped;
+    }
+
+    fn mean(&self) -> f64 {
+        self.sum / self.roots.max(1) as f64
+    }
+
+    /// Half-width of the 95 % interval of the mean.
+    fn half_width(&self) -> f64 {
+        let n = self.roots as f64;
+        if self.roots < 2 {
+            return f64::INFINITY;
+        }
+        let variance = ((self.sum_squares - self.sum * self.sum / n) / (n - 1.0)).max(0.0);
+        crate::stats::t_two_sided(0.95, n - 1.0) * (variance / n).sqrt()
+    }
+}
+
+/// One root's exploration.
+struct Explorer<'a> {
+    store: usize,
+    /// Level of data loss: one more piece missing than the code tolerates.
+    loss: u32,
+    splits: &'a [u32],
+    seed: u64,
+    root: u64,
+    copies: u64,
+    paths: u64,
+    weight_lost: f64,
+    tally: &'a mut Tally,
+}
+
+impl Explorer<'_> {
+    /// Runs a path from `runner`'s present: `level` is the level it stands at,
+    /// `born` the level below which it is dropped (0 for the root, which is never
+    /// dropped), `weight` its share of its root.
+    fn run(&mut self, runner: &mut TrialRunner, mut weight: f64, born: u32, mut level: u32) {
+        self.tally.paths += 1;
+        self.paths += 1;
+        // Levels at which this path went on as the original of a split, with the
+        // factor: dropping back below such a level, it carries its copies' weight again.
+        let mut originals: Vec<(u32, u32)> = Vec::new();
+        loop {
+            let now = runner.missing_now(self.store).min(self.loss);
+            if now > level {
+                for k in level + 1..=now {
+                    self.tally.arrivals[k as usize] += weight;
+                    if k >= self.loss {
+                        self.weight_lost += weight;
+                        return;
+                    }
+                    let split = self.split_at(k);
+                    if split > 1 {
+                        weight /= f64::from(split);
+                        originals.push((k, split));
+                        for _ in 1..split {
+                            self.copies += 1;
+                            let stream = combine(combine(self.seed, self.root), self.copies);
+                            let mut copy = runner.fork(stream, self.root);
+                            self.run(&mut copy, weight, k, k);
+                        }
+                    }
+                }
+            } else if now < level {
+                if now < born {
+                    return;
+                }
+                while let Some(&(k, split)) = originals.last() {
+                    if now >= k {
+                        break;
+                    }
+                    weight *= f64::from(split);
+                    originals.pop();
+                }
+            }
+            level = now;
+            if runner.step() != Step::Fired {
+                return;
+            }
+        }
+    }
+
+    /// The factor at level `k`, cut when the root has spawned too many paths.
+    fn split_at(&mut self, k: u32) -> u32 {
+        let split = self.splits[k as usize];
+        if self.paths + u64::from(split) > MAX_PATHS_PER_ROOT {
+            self.tally.capped = true;
+            return 1;
+        }
+        split
+    }
+}
+
+/// Runs `roots` roots (indices `first..first + roots`) with splitting factors
+/// `splits`, in parallel, merged in root order.
+#[allow(clippy::too_many_arguments)]
+fn run_roots(
+    world: &World,
+    store: usize,
+    loss: u32,
+    splits: &[u32],
+    seed: u64,
+    first: u64,
+    roots: u64,
+) -> Tally {
+    let chunks: Vec<Tally> = (0..roots.div_ceil(CHUNK_ROOTS))
+        .into_par_iter()
+        .map_init(
+            || TrialRunner::new(world),
+            |runner, chunk| {
+                let mut tally = Tally::new(loss as usize);
+                let start = first + chunk * CHUNK_ROOTS;
+                let end = (start + CHUNK_ROOTS).min(first + roots);
+                for root in start..end {
+                    runner.begin(seed, root);
+                    let mut explorer = Explorer {
+                        store,
+                        loss,
+                        splits,
+                        seed,
+                        root,
+                        copies: 0,
+                        paths: 0,
+                        weight_lost: 0.0,
+                        tally: &mut tally,
+                    };
+                    explorer.run(runner, 1.0, 0, 0);
+                    let y = explorer.weight_lost;
+                    tally.roots += 1;
+                    tally.sum += y;
+                    tally.sum_squares += y * y;
+                    tally.largest = tally.largest.max(y);
+                    if y > 0.0 {
+                        tally.roots_hit += 1;
+                    }
+                }
+                tally
+            },
+        )
+        .collect();
+    let mut total = Tally::new(loss as usize);
+    for chunk in &chunks {
+        total.merge(chunk);
+    }
+    total
+}
+
+/// Conditional probabilities of each level from weighted arrivals (level 0: every
+/// root arrives).
+fn conditionals(tally: &Tally) -> Vec<Option<f64>> {
+    let mut arrivals = tally.arrivals.clone();
+    arrivals[0] = tally.roots as f64;
+    (0..arrivals.len())
+        .map(|k| {
+            if k == 0 {
+                Some(1.0)
+            } else if arrivals[k - 1] > 0.0 && arrivals[k] > 0.0 {
+                Some(arrivals[k] / arrivals[k - 1])
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Estimates the probability that service `service` (a storage service) loses some
+/// object group within the horizon, by splitting. `Err` names why it cannot.
+pub fn estimate_loss(
+    world: &World,
+    service: usize,
+    seed: u64,
+    target: Target,
+) -> Result<Estimate, String> {
+    let probe = TrialRunner::new(world);
+    let store = probe
+        .store_of(service)
+        .ok_or_else(|| format!("service {service} stores no data"))?;
+    let crate::world::ServiceKind::Storage { store: spec, .. } = &world.services[service].kind
+    else {
+        return Err(format!("service {service} stores no data"));
+    };
+    let loss = spec.redundancy.tolerated() + 1;
+    let levels = loss as usize;
+    // Pilot: raise the factors until data loss is seen, then set R_k ≈ 1 / p_k.
+    let mut splits = vec![1u32; levels + 1];
+    let pilot_seed = combine(seed, PILOT_KEY);
+    let mut rounds = 0;
+    let mut paths = 0;
+    while rounds < PILOT_ROUNDS {
+        let tally = run_roots(
+            world,
+            store,
+            loss,
+            &splits,
+            pilot_seed,
+            u64::from(rounds) * ROUND_ROOTS,
+            ROUND_ROOTS,
+        );
+        rounds += 1;
+        paths += tally.paths;
+        let p = conditionals(&tally);
+        // R_k, applied on reaching level k, aims at one copy per root reaching k + 1.
+        for k in 1..levels {
+            match (p[k], p[k + 1]) {
+                (_, Some(next)) => splits[k] = ((1.0 / next).round() as u32).clamp(1, MAX_SPLIT),
+                (Some(_), None) => {
+                    // Level k is reached but k + 1 is not: more copies at k, and look
+                    // again.
+                    splits[k] = splits[k].saturating_mul(4).clamp(1, MAX_SPLIT);
+                    break;
+                }
+                (None, None) => break,
+            }
+        }
+        if tally.roots_hit >= 10 {
+            break;
+        }
+    }
+    // Main rounds with the factors fixed.
+    let main_seed = combine(seed, MAIN_KEY);
+    let mut total = Tally::new(levels);
+    let mut round = 0;
+    loop {
+        let tally = run_roots(
+            world,
+            store,
+            loss,
+            &splits,
+            main_seed,
+            round * ROUND_ROOTS,
+            ROUND_ROOTS,
+        );
+        round += 1;
+        total.merge(&tally);
+        let mean = total.mean();
+        let precise = mean > 0.0
+            && total.half_width() <= target.relative_error * mean
+            && total.roots_hit >= 30;
+        if precise || total.roots >= target.max_roots {
+            break;
+        }
+    }
+    paths += total.paths;
+    Ok(summarise(&total, &splits, paths, rounds, target))
+}
+
+fn summarise(
+    total: &Tally,
+    splits: &[u32],
+    paths: u64,
+    pilot_rounds: u32,
+    target: Target,
+) -> Estimate {
+    let mean = total.mean();
+    let half = total.half_width();
+    let relative_error = if mean > 0.0 {
+        half / mean
+    } else {
+        f64::INFINITY
+    };
+    let p = conditionals(total);
+    let levels = (1..splits.len())
+        .map(|k| Level {
+            missing: k as u32,
+            entries_per_trial: total.arrivals[k] / total.roots.max(1) as f64,
+            conditional: p[k].unwrap_or(0.0),
+            split: if k + 1 < splits.len() { splits[k] } else { 1 },
+        })
+        .collect();
+    let share = if total.sum > 0.0 {
+        total.largest / total.sum
+    } else {
+        0.0
+    };
+    let effective = if total.sum_squares > 0.0 {
+        total.sum * total.sum / total.sum_squares
+    } else {
+        0.0
+    };
+    let mut warnings = Vec::new();
+    if total.roots_hit < 30 {
+        warnings.push(format!(
+            "only {} root trials reached data loss (want 30 or more)",
+            total.roots_hit
+        ));
+    }
+    if share > 0.1 {
+        warnings.push(format!(
+            "one root trial carries {:.0} % of the estimate",
+            share * 100.0
+        ));
+    }
+    if relative_error > target.relative_error {
+        warnings.push(format!(
+            "relative error {:.0} % is above the target {:.0} %",
+            relative_error * 100.0,
+            target.relative_error * 100.0
+        ));
+    }
+    if total.capped {
+        warnings.push(format!(
+            "splits were cut at {MAX_PATHS_PER_ROOT} paths per root trial"
+        ));
+    }
+    Estimate {
+        method: "multilevel splitting",
+        probability: mean,
+        ci95: [(mean - half).max(0.0), (mean + half).min(1.0)],
+        relative_error,
+        roots: total.roots,
+        roots_that_lost_data: total.roots_hit,
+        largest_root_share: share,
+        effective_roots: effective,
+        levels,
+        paths,
+        pilot_rounds,
+        reliable: warnings.is_empty(),
+        warnings,
+    }
+}
