@@ -171,6 +171,35 @@ enum Phase {
     Abandoned,
 }
 
+/// A piece's place — its anchor now, the one it is being copied to, or the one it
+/// was lost from — and phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PieceState {
+    anchor: u32,
+    phase: Phase,
+}
+
+/// A group's pieces present, present and reachable, and whether it is lost or
+/// readable (the state of its node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct GroupState {
+    present: u8,
+    reachable: u8,
+    lost: bool,
+    readable: bool,
+}
+
+impl GroupState {
+    fn whole(pieces: u32) -> Self {
+        GroupState {
+            present: pieces as u8,
+            reachable: pieces as u8,
+            lost: false,
+            readable: true,
+        }
+    }
+}
+
 /// What one trial measured of one storage service's durability.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DurabilityOutcome {
@@ -250,13 +279,12 @@ struct StoreState<'w> {
     initial_first: Vec<u32>,
     initial: Vec<u32>,
     /// Pieces moved onto each anchor during the trial (may hold stale entries, checked
-    /// against `anchor`).
+    /// against the piece's anchor).
     moved: Vec<Vec<u32>>,
     moved_touched: Vec<u32>,
-    /// Per piece: its anchor (current, or the one it is being copied to, or the one it
-    /// was lost from), phase, pending event, attempt count and the cause of its last loss.
-    anchor: Vec<u32>,
-    phase: Vec<Phase>,
+    /// Per piece: where it is and in what phase (read on every change of a place, so
+    /// kept together); its pending event, attempt count and the cause of its last loss.
+    piece: Vec<PieceState>,
     pending: Vec<Option<EventKey>>,
     attempt: Vec<u32>,
     cause: Vec<u32>,
@@ -264,14 +292,9 @@ struct StoreState<'w> {
     link: Vec<u32>,
     /// Per piece: the key of its stream (from its group's node key).
     key: Vec<u64>,
-    /// Per group: pieces present, present and reachable, and whether it is lost or
-    /// readable (the state of its node).
-    present: Vec<u8>,
+    group: Vec<GroupState>,
     /// Groups by pieces missing now (index: pieces missing).
     missing_now: Vec<u32>,
-    reachable: Vec<u8>,
-    lost: Vec<bool>,
-    readable: Vec<bool>,
     /// Copies under way (counted only when crews are limited), and pieces waiting
     /// for a crew (with their attempt, to skip stale entries).
     crews_busy: u32,
@@ -355,22 +378,25 @@ impl<'w> Durability<'w> {
                 initial,
                 moved: vec![Vec::new(); anchors],
                 moved_touched: Vec::new(),
-                anchor: store.pieces.clone(),
-                phase: vec![Phase::Present; n],
+                piece: store
+                    .pieces
+                    .iter()
+                    .map(|&anchor| PieceState {
+                        anchor,
+                        phase: Phase::Present,
+                    })
+                    .collect(),
                 pending: vec![None; n],
                 attempt: vec![0; n],
                 cause: vec![NONE; n],
                 link: vec![NONE; n],
                 key,
-                present: vec![per as u8; g],
+                group: vec![GroupState::whole(per); g],
                 missing_now: {
                     let mut counts = vec![0; per as usize + 1];
                     counts[0] = g as u32;
                     counts
                 },
-                reachable: vec![per as u8; g],
-                lost: vec![false; g],
-                readable: vec![true; g],
                 crews_busy: 0,
                 queue: VecDeque::new(),
                 links,
@@ -409,18 +435,19 @@ impl<'w> Durability<'w> {
                 st.moved[a as usize].clear();
             }
             st.moved_touched.clear();
-            st.anchor.copy_from_slice(&st.store.pieces);
-            st.phase.fill(Phase::Present);
+            for (piece, &anchor) in st.piece.iter_mut().zip(&st.store.pieces) {
+                *piece = PieceState {
+                    anchor,
+                    phase: Phase::Present,
+                };
+            }
             st.pending.fill(None);
             st.attempt.fill(0);
             st.cause.fill(NONE);
             st.link.fill(NONE);
-            st.present.fill(st.pieces_per_group as u8);
+            st.group.fill(GroupState::whole(st.pieces_per_group));
             st.missing_now.fill(0);
-            st.missing_now[0] = st.present.len() as u32;
-            st.reachable.fill(st.pieces_per_group as u8);
-            st.lost.fill(false);
-            st.readable.fill(true);
+            st.missing_now[0] = st.group.len() as u32;
             st.crews_busy = 0;
             st.queue.clear();
             for link in &mut st.links {
@@ -572,14 +599,14 @@ impl<'w> Durability<'w> {
         while let Some(p) = self.listed_on(s, a, i) {
             i += 1;
             let st = &mut self.stores[s];
-            if st.anchor[p as usize] != a || st.phase[p as usize] != Phase::Present {
+            if st.piece[p as usize].anchor != a || st.piece[p as usize].phase != Phase::Present {
                 continue;
             }
             let g = (p / st.pieces_per_group) as usize;
             if up {
-                st.reachable[g] += 1;
+                st.group[g].reachable += 1;
             } else {
-                st.reachable[g] -= 1;
+                st.group[g].reachable -= 1;
             }
             self.refresh(s, g, dynamics, now);
         }
@@ -594,9 +621,9 @@ impl<'w> Durability<'w> {
         now: Time,
     ) {
         let st = &mut self.stores[s];
-        let readable = !st.lost[g] && u32::from(st.reachable[g]) >= st.needed;
-        if readable != st.readable[g] {
-            st.readable[g] = readable;
+        let readable = !st.group[g].lost && u32::from(st.group[g].reachable) >= st.needed;
+        if readable != st.group[g].readable {
+            st.group[g].readable = readable;
             dynamics.set_own_up(st.group_nodes[g], readable, now);
         }
     }
@@ -613,10 +640,10 @@ impl<'w> Durability<'w> {
         let mut i = 0;
         while let Some(p) = self.listed_on(s, a, i) {
             i += 1;
-            if self.stores[s].anchor[p as usize] != a {
+            if self.stores[s].piece[p as usize].anchor != a {
                 continue;
             }
-            match self.stores[s].phase[p as usize] {
+            match self.stores[s].piece[p as usize].phase {
                 Phase::Present => self.lose(s, p, cause, dynamics, scheduler),
                 Phase::Copying => {
                     self.abort_copy(s, p, scheduler);
@@ -637,25 +664,25 @@ impl<'w> Durability<'w> {
         scheduler: &mut Scheduler<E>,
     ) {
         let now = scheduler.now();
-        let anchor_up = self.anchor_up[self.stores[s].anchor[p as usize] as usize];
+        let anchor_up = self.anchor_up[self.stores[s].piece[p as usize].anchor as usize];
         let st = &mut self.stores[s];
         let g = (p / st.pieces_per_group) as usize;
-        st.missing_now[st.pieces_per_group as usize - st.present[g] as usize] -= 1;
-        st.present[g] -= 1;
-        st.missing_now[st.pieces_per_group as usize - st.present[g] as usize] += 1;
+        st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] -= 1;
+        st.group[g].present -= 1;
+        st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] += 1;
         if anchor_up {
-            st.reachable[g] -= 1;
+            st.group[g].reachable -= 1;
         }
         st.cause[p as usize] = cause;
-        let missing = st.pieces_per_group - u32::from(st.present[g]);
+        let missing = st.pieces_per_group - u32::from(st.group[g].present);
         st.outcome.deepest = st.outcome.deepest.max(missing);
-        if st.lost[g] {
-            st.phase[p as usize] = Phase::Abandoned;
-        } else if u32::from(st.present[g]) < st.needed {
-            st.phase[p as usize] = Phase::Abandoned;
+        if st.group[g].lost {
+            st.piece[p as usize].phase = Phase::Abandoned;
+        } else if u32::from(st.group[g].present) < st.needed {
+            st.piece[p as usize].phase = Phase::Abandoned;
             self.lose_group(s, g, dynamics, scheduler);
         } else {
-            st.phase[p as usize] = Phase::Detecting;
+            st.piece[p as usize].phase = Phase::Detecting;
             match &st.store.repair.detection {
                 None => self.noticed(s, p, dynamics, scheduler),
                 Some(law) => {
@@ -682,7 +709,7 @@ impl<'w> Durability<'w> {
         let mut causes = Vec::new();
         let mut crews_freed = 0;
         for p in g as u32 * per..(g as u32 + 1) * per {
-            let phase = self.stores[s].phase[p as usize];
+            let phase = self.stores[s].piece[p as usize].phase;
             if phase == Phase::Present {
                 continue;
             }
@@ -698,11 +725,11 @@ impl<'w> Durability<'w> {
                     }
                 }
             }
-            self.stores[s].phase[p as usize] = Phase::Abandoned;
+            self.stores[s].piece[p as usize].phase = Phase::Abandoned;
         }
         causes.sort_unstable();
         let st = &mut self.stores[s];
-        st.lost[g] = true;
+        st.group[g].lost = true;
         st.outcome.groups_lost += 1;
         st.outcome.first_loss.get_or_insert(now);
         *st.loss_causes.entry(causes).or_insert(0) += 1;
@@ -723,7 +750,7 @@ impl<'w> Durability<'w> {
         let st = &mut self.stores[s];
         if let Some(crews) = st.store.repair.crews {
             if st.crews_busy >= crews {
-                st.phase[p as usize] = Phase::Queued;
+                st.piece[p as usize].phase = Phase::Queued;
                 st.queue.push_back((p, st.attempt[p as usize]));
                 return;
             }
@@ -744,7 +771,7 @@ impl<'w> Durability<'w> {
         let now = scheduler.now();
         let Some((target, degraded)) = self.choose_place(s, p, dynamics) else {
             let st = &mut self.stores[s];
-            st.phase[p as usize] = Phase::Waiting;
+            st.piece[p as usize].phase = Phase::Waiting;
             let key =
                 scheduler.schedule_at(now + RETRY_HOURS, event(s, EventKind::Retry, p).into());
             st.pending[p as usize] = Some(key);
@@ -756,8 +783,8 @@ impl<'w> Durability<'w> {
         let st = &mut self.stores[s];
         let store = st.store;
         st.attempt[p as usize] += 1;
-        st.anchor[p as usize] = target;
-        st.phase[p as usize] = Phase::Copying;
+        st.piece[p as usize].anchor = target;
+        st.piece[p as usize].phase = Phase::Copying;
         if degraded {
             st.outcome.degraded += 1;
         }
@@ -805,9 +832,9 @@ impl<'w> Durability<'w> {
         let per = st.pieces_per_group;
         let g = p / per;
         for q in g * per..(g + 1) * per {
-            if st.phase[q as usize] == Phase::Present {
-                present_in
-                    [self.world.anchors[st.anchor[q as usize] as usize].datacenter as usize] += 1;
+            if st.piece[q as usize].phase == Phase::Present {
+                present_in[self.world.anchors[st.piece[q as usize].anchor as usize].datacenter
+                    as usize] += 1;
             }
         }
         if present_in[target_dc] >= st.needed {
@@ -834,11 +861,13 @@ impl<'w> Durability<'w> {
         let st = &self.stores[s];
         let per = st.pieces_per_group;
         let g = p / per;
-        let home = world.anchors[st.anchor[p as usize] as usize].datacenter as usize;
+        let home = world.anchors[st.piece[p as usize].anchor as usize].datacenter as usize;
         // Places the group uses (present or being copied to), other than `p`'s.
         let used: Vec<u32> = (g * per..(g + 1) * per)
-            .filter(|&q| q != p && matches!(st.phase[q as usize], Phase::Present | Phase::Copying))
-            .map(|q| st.anchor[q as usize])
+            .filter(|&q| {
+                q != p && matches!(st.piece[q as usize].phase, Phase::Present | Phase::Copying)
+            })
+            .map(|q| st.piece[q as usize].anchor)
             .collect();
         let mut candidates: Vec<(u32, usize, usize)> = st
             .store
@@ -890,16 +919,16 @@ impl<'w> Durability<'w> {
         scheduler: &mut Scheduler<E>,
     ) {
         let now = scheduler.now();
-        let up = self.anchor_up[self.stores[s].anchor[p as usize] as usize];
+        let up = self.anchor_up[self.stores[s].piece[p as usize].anchor as usize];
         let st = &mut self.stores[s];
         let g = (p / st.pieces_per_group) as usize;
-        st.phase[p as usize] = Phase::Present;
+        st.piece[p as usize].phase = Phase::Present;
         st.link[p as usize] = NONE;
-        st.missing_now[st.pieces_per_group as usize - st.present[g] as usize] -= 1;
-        st.present[g] += 1;
-        st.missing_now[st.pieces_per_group as usize - st.present[g] as usize] += 1;
+        st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] -= 1;
+        st.group[g].present += 1;
+        st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] += 1;
         if up {
-            st.reachable[g] += 1;
+            st.group[g].reachable += 1;
         }
         st.outcome.copies += 1;
         self.refresh(s, g, dynamics, now);
@@ -919,7 +948,7 @@ impl<'w> Durability<'w> {
         }
         st.crews_busy -= 1;
         while let Some((p, attempt)) = st.queue.pop_front() {
-            if st.phase[p as usize] == Phase::Queued && st.attempt[p as usize] == attempt {
+            if st.piece[p as usize].phase == Phase::Queued && st.attempt[p as usize] == attempt {
                 st.crews_busy += 1;
                 self.start_copy(s, p, dynamics, scheduler);
                 return;
@@ -940,7 +969,7 @@ impl<'w> Durability<'w> {
         if let Some(key) = st.pending[p as usize].take() {
             scheduler.cancel(key);
         }
-        st.phase[p as usize] = Phase::Waiting;
+        st.piece[p as usize].phase = Phase::Waiting;
         let l = std::mem::replace(&mut st.link[p as usize], NONE);
         if l != NONE {
             let link = &mut st.links[l as usize];
@@ -999,7 +1028,7 @@ impl<'w> Durability<'w> {
         self.schedule_link(s, l, scheduler);
         for (p, attempt) in done {
             let st = &self.stores[s];
-            if st.phase[p as usize] == Phase::Copying && st.attempt[p as usize] == attempt {
+            if st.piece[p as usize].phase == Phase::Copying && st.attempt[p as usize] == attempt {
                 self.copy_done(s, p, dynamics, scheduler);
             }
         }
