@@ -1060,6 +1060,7 @@ fn component_kind(name: &str) -> &'static str {
         ["domain", ..] => "domain",
         ["dc", _] => "facility",
         ["dc", .., kind, _] => kind,
+        ["service", _, "tier", _, kind, ..] => kind,
         ["service", _, kind, ..] => kind,
         _ => "other",
     };

@@ -4,6 +4,7 @@
 //! - [`engine`]: a generic discrete-event core (time, event queue, run loop);
 //! - [`laws`]: probability laws of times to failure and repair;
 //! - [`markov`]: exact solutions of small continuous-time Markov chains (durability);
+//! - [`analyze`]: the exact chain of a scenario's stored data, beside the simulation;
 //! - [`streams`]: seeded random streams, one per (seed, trial, purpose);
 //! - [`reliability`]: repairable components and dependencies, simulated on the engine;
 //! - [`stats`]: streaming, mergeable statistics and confidence intervals;
@@ -11,6 +12,7 @@
 //! - [`security`]: EC2 security groups: admission, flows between tiers, audits;
 //! - [`trial`], [`summary`], [`montecarlo`]: one trial, many trials, in parallel;
 //! - [`report`], [`cli`]: what the user sees.
+pub mod analyze;
 pub mod cli;
 pub mod compare;
 pub mod durability;

@@ -19,9 +19,14 @@
 //! Builders make the chains of common redundancy schemes: [`pieces_lost`] for
 //! replication and erasure codes, [`sites`] for copies spread over sites with site
 //! disasters. [`backblaze_period_model`] is the simpler published calculation that the
-//! exact chains can be compared with.
+//! exact chains can be compared with. [`Chain::explore`] builds any other chain from a
+//! start state and a function listing each state's transitions (the storage model of
+//! a scenario, in [`crate::analyze`]).
 
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::fmt;
+use std::hash::Hash;
 
 use nalgebra::{DMatrix, DVector};
 
@@ -43,6 +48,9 @@ const TAIL_RELATIVE: f64 = 1e-14;
 
 /// Absolute size below which the neglected Poisson tail is ignored outright.
 const TAIL_ABSOLUTE: f64 = 1e-300;
+
+/// Most states [`Chain::explore`] builds before giving up.
+pub const MAX_EXPLORED_STATES: usize = 200_000;
 
 /// Largest expected number of uniformized jumps (rate × time) that
 /// [`Chain::absorption_probability_by`] accepts; the work grows linearly with it.
@@ -131,8 +139,10 @@ impl Chain {
     /// solved by eliminating one state at a time, each pivot computed as the sum of the
     /// remaining outflow rates rather than by subtraction (Grassmann, Taksar and
     /// Heyman's idea), so the result keeps full relative accuracy even when absorption
-    /// is rare. The system is dense: the work grows as the cube of the number of
-    /// transient states.
+    /// is rare. Up to [`DENSE_FIRST_PASSAGE`] transient states the system is dense (the
+    /// work grows as the cube of their number); above, the same elimination runs on
+    /// sparse rows, and gives up (Err) after [`MAX_SPARSE_UPDATES`] updates, when
+    /// fill-in has made the system dense.
     pub fn mean_time_to_absorption(
         &self,
         start: usize,
@@ -148,7 +158,11 @@ impl Chain {
             .filter(|&s| reached[s] && !absorbing[s] && s != start)
             .collect();
         transient.insert(0, start);
-        let mean = FirstPassage::new(self, &transient, absorbing).solve_for_first();
+        let mean = if transient.len() <= DENSE_FIRST_PASSAGE {
+            FirstPassage::new(self, &transient, absorbing).solve_for_first()
+        } else {
+            SparsePassage::new(self, &transient, absorbing).solve_for_first(MAX_SPARSE_UPDATES)?
+        };
         if mean.is_finite() {
             Ok(mean)
         } else {
@@ -178,27 +192,159 @@ impl Chain {
         absorbing: &[bool],
         t: f64,
     ) -> Result<f64, MarkovError> {
-        self.check_target(start, absorbing)?;
+        self.absorption_probability_from(&[(start, 1.0)], absorbing, t)
+    }
+
+    /// The same as [`Chain::absorption_probability_by`], the chain starting in state
+    /// `s` with probability `w` for each `(s, w)` of `initial` (a state may be listed
+    /// more than once; the weights must be >= 0 and add up to 1 within 1e-9). Mass
+    /// that starts in an absorbing state counts as absorbed at time 0. The work is
+    /// that of one start: the jumps carry the whole initial distribution at once.
+    pub fn absorption_probability_from(
+        &self,
+        initial: &[(usize, f64)],
+        absorbing: &[bool],
+        t: f64,
+    ) -> Result<f64, MarkovError> {
+        if initial.is_empty() {
+            return Err(MarkovError("no initial state".into()));
+        }
+        for &(start, weight) in initial {
+            self.check_target(start, absorbing)?;
+            if !(weight.is_finite() && weight >= 0.0) {
+                return Err(MarkovError(format!(
+                    "initial weight of state {start} must be finite and >= 0, got {weight}"
+                )));
+            }
+        }
+        let total: f64 = initial.iter().map(|&(_, w)| w).sum();
+        if (total - 1.0).abs() > 1e-9 {
+            return Err(MarkovError(format!(
+                "initial weights add up to {total}, not 1"
+            )));
+        }
         if !(t.is_finite() && t >= 0.0) {
             return Err(MarkovError(format!(
                 "time must be finite and >= 0, got {t}"
             )));
         }
-        if absorbing[start] {
-            return Ok(1.0);
+        let mut mass = vec![0.0; self.states];
+        let mut absorbed_at_once = 0.0;
+        for &(start, weight) in initial {
+            if absorbing[start] {
+                absorbed_at_once += weight;
+            } else {
+                mass[start] += weight;
+            }
         }
-        let reached = self.reachable_from(start, absorbing);
+        let starts: Vec<usize> = (0..self.states).filter(|&s| mass[s] > 0.0).collect();
+        if starts.is_empty() {
+            return Ok(absorbed_at_once);
+        }
+        let reached = self.reachable_from_all(&starts, absorbing);
         let jumps = UniformizedJumps::new(self, &reached, absorbing);
         let expected_jumps = jumps.rate * t;
         if expected_jumps == 0.0 {
-            return Ok(0.0);
+            return Ok(absorbed_at_once);
         }
         if expected_jumps > MAX_EXPECTED_JUMPS {
             return Err(MarkovError(format!(
                 "rate x time = {expected_jumps:e} exceeds {MAX_EXPECTED_JUMPS:e} jumps"
             )));
         }
-        Ok(jumps.absorbed_by(start, expected_jumps))
+        Ok(absorbed_at_once + jumps.absorbed_by(mass, expected_jumps))
+    }
+
+    /// A [`LossChain`] built by exploring the states reachable from `start`: see
+    /// [`Chain::explore_from`], with one start and at most [`MAX_EXPLORED_STATES`]
+    /// states.
+    pub fn explore<S: Clone + Eq + Hash + Ord>(
+        start: S,
+        transitions: impl FnMut(&S) -> Vec<(S, f64)>,
+        is_absorbing: impl Fn(&S) -> bool,
+    ) -> Result<(LossChain, Vec<S>), MarkovError> {
+        Chain::explore_from(vec![start], MAX_EXPLORED_STATES, transitions, is_absorbing)
+    }
+
+    /// A [`LossChain`] built breadth-first from the states `starts`: states are
+    /// numbered in the order they are discovered (the starts first, in order, repeats
+    /// dropped), `transitions(s)` lists the states that `s` leads to with their rates
+    /// (per hour), and a state for which `is_absorbing` holds is data loss and is not
+    /// expanded. A transition back into its own state is dropped (it changes nothing),
+    /// repeated targets add up and zero rates are ignored. The chain's `start` is 0,
+    /// the first of `starts`. Returns the chain and the states, indexed by number.
+    /// Err on a negative or non-finite rate, or when more than `max_states` states
+    /// are reachable (the work and memory of the solvers grow with the states).
+    pub fn explore_from<S: Clone + Eq + Hash + Ord>(
+        starts: Vec<S>,
+        max_states: usize,
+        mut transitions: impl FnMut(&S) -> Vec<(S, f64)>,
+        is_absorbing: impl Fn(&S) -> bool,
+    ) -> Result<(LossChain, Vec<S>), MarkovError> {
+        if starts.is_empty() {
+            return Err(MarkovError("no state to start from".into()));
+        }
+        let too_many = || {
+            MarkovError(format!(
+                "the chain has more than {max_states} states; simplify the model"
+            ))
+        };
+        let mut index: HashMap<S, usize> = HashMap::new();
+        let mut states: Vec<S> = Vec::new();
+        let number = |state: S, index: &mut HashMap<S, usize>, states: &mut Vec<S>| {
+            if let Some(&i) = index.get(&state) {
+                return Ok(i);
+            }
+            if states.len() >= max_states {
+                return Err(too_many());
+            }
+            index.insert(state.clone(), states.len());
+            states.push(state);
+            Ok(states.len() - 1)
+        };
+        for start in starts {
+            number(start, &mut index, &mut states)?;
+        }
+        let mut edges: Vec<(usize, usize, f64)> = Vec::new();
+        let mut next = 0;
+        while next < states.len() {
+            let from = next;
+            next += 1;
+            if is_absorbing(&states[from]) {
+                continue;
+            }
+            let current = states[from].clone();
+            for (to, rate) in transitions(&current) {
+                if !(rate.is_finite() && rate >= 0.0) {
+                    return Err(MarkovError(format!(
+                        "state {from} has a transition with rate {rate}"
+                    )));
+                }
+                if rate == 0.0 || to == current {
+                    continue;
+                }
+                let to = number(to, &mut index, &mut states)?;
+                edges.push((from, to, rate));
+            }
+        }
+        let mut chain = Chain::new(states.len());
+        for (from, to, rate) in edges {
+            chain.add(from, to, rate);
+        }
+        let absorbing = states.iter().map(&is_absorbing).collect();
+        Ok((
+            LossChain {
+                chain,
+                start: 0,
+                absorbing,
+            },
+            states,
+        ))
+    }
+
+    /// The number of transitions (pairs listed separately when added separately).
+    pub fn transitions(&self) -> usize {
+        self.transitions.len()
     }
 
     fn check_target(&self, start: usize, absorbing: &[bool]) -> Result<(), MarkovError> {
@@ -249,8 +395,16 @@ impl Chain {
     /// The states reachable from `start`; a state marked in `stop` is reached but not
     /// left.
     fn reachable_from(&self, start: usize, stop: &[bool]) -> Vec<bool> {
+        self.reachable_from_all(&[start], stop)
+    }
+
+    /// The states reachable from any of `starts`; a state marked in `stop` is reached
+    /// but not left.
+    fn reachable_from_all(&self, starts: &[usize], stop: &[bool]) -> Vec<bool> {
         let mut reached = vec![false; self.states];
-        reached[start] = true;
+        for &start in starts {
+            reached[start] = true;
+        }
         let mut changed = true;
         while changed {
             changed = false;
@@ -285,8 +439,10 @@ impl Chain {
 /// states: `T_i = (time_i + sum_j rates_ij T_j) / exit_i`, where `exit_i` is the sum of
 /// row `i` of `rates` plus `absorb_i`. Indices are positions in the list.
 struct FirstPassage {
-    /// Rates between the listed states (zero diagonal).
-    rates: DMatrix<f64>,
+    /// Rates between the listed states (zero diagonal), row by row: the rate from `i`
+    /// to `j` is `rates[i * n + j]`.
+    rates: Vec<f64>,
+    n: usize,
     /// Rate from each listed state into the absorbing set.
     absorb: Vec<f64>,
     /// Mean time spent in each state per visit, times its exit rate (1 at first).
@@ -300,18 +456,19 @@ impl FirstPassage {
         for (i, &state) in transient.iter().enumerate() {
             position[state] = Some(i);
         }
-        let mut rates = DMatrix::<f64>::zeros(n, n);
+        let mut rates = vec![0.0; n * n];
         let mut absorb = vec![0.0; n];
         for &(from, to, rate) in &chain.transitions {
             let Some(i) = position[from] else { continue };
             if absorbing[to] {
                 absorb[i] += rate;
             } else if let Some(j) = position[to] {
-                rates[(i, j)] += rate;
+                rates[i * n + j] += rate;
             }
         }
         FirstPassage {
             rates,
+            n,
             absorb,
             time: vec![1.0; n],
         }
@@ -329,22 +486,145 @@ impl FirstPassage {
     /// Substitutes `T_k` (state `k` being the last one left) into the rows of the
     /// states before it. A row's flow back into itself through `k` is dropped rather
     /// than subtracted from its exit rate: the exit rate stays the sum of its remaining
-    /// outflows, all positive.
+    /// outflows, all positive. Rows are contiguous, so the inner loops run along
+    /// memory.
     fn eliminate(&mut self, k: usize) {
-        let exit: f64 = (0..k).map(|j| self.rates[(k, j)]).sum::<f64>() + self.absorb[k];
+        let n = self.n;
+        let (before, from_k) = self.rates.split_at_mut(k * n);
+        let row_k = &from_k[..k];
+        let exit: f64 = row_k.iter().sum::<f64>() + self.absorb[k];
         for i in 0..k {
-            let into_k = self.rates[(i, k)];
+            let row_i = &mut before[i * n..i * n + n];
+            let into_k = row_i[k];
             if into_k == 0.0 {
                 continue;
             }
             let share = into_k / exit;
             self.time[i] += share * self.time[k];
             self.absorb[i] += share * self.absorb[k];
-            for j in (0..k).filter(|&j| j != i) {
-                let through_k = share * self.rates[(k, j)];
-                self.rates[(i, j)] += through_k;
+            for (to, &through) in row_i[..i].iter_mut().zip(&row_k[..i]) {
+                *to += share * through;
+            }
+            for (to, &through) in row_i[i + 1..k].iter_mut().zip(&row_k[i + 1..]) {
+                *to += share * through;
             }
         }
+    }
+}
+
+/// Most transient states whose mean time to absorption is solved on a dense matrix
+/// (8 bytes per pair of states: 200 MB at the limit).
+pub const DENSE_FIRST_PASSAGE: usize = 5000;
+
+/// Most rate updates the sparse elimination may make before it gives up (its
+/// fill-in made it dense).
+pub const MAX_SPARSE_UPDATES: u64 = 50_000_000;
+
+/// [`FirstPassage`] on sparse rows, eliminating states in a cheap order: next, the
+/// state whose elimination touches the fewest pairs (in-degree times out-degree, the
+/// minimum-degree heuristic, ties to the later state), which keeps fill-in small on the
+/// grid-like chains of storage models. Elimination works in any order: each pivot is
+/// still the sum of the remaining outflows, all positive. Rows are ordered maps and the
+/// order is deterministic, so the result does not vary from run to run.
+struct SparsePassage {
+    /// Per listed state: the rates to the other listed states still in the system.
+    rows: Vec<BTreeMap<usize, f64>>,
+    /// Per listed state: the states whose rows hold a rate to it.
+    into: Vec<BTreeSet<usize>>,
+    absorb: Vec<f64>,
+    time: Vec<f64>,
+}
+
+impl SparsePassage {
+    fn new(chain: &Chain, transient: &[usize], absorbing: &[bool]) -> SparsePassage {
+        let n = transient.len();
+        let mut position = vec![None; chain.states];
+        for (i, &state) in transient.iter().enumerate() {
+            position[state] = Some(i);
+        }
+        let mut rows = vec![BTreeMap::new(); n];
+        let mut into = vec![BTreeSet::new(); n];
+        let mut absorb = vec![0.0; n];
+        for &(from, to, rate) in &chain.transitions {
+            let Some(i) = position[from] else { continue };
+            if absorbing[to] {
+                absorb[i] += rate;
+            } else if let Some(j) = position[to] {
+                *rows[i].entry(j).or_insert(0.0) += rate;
+                into[j].insert(i);
+            }
+        }
+        SparsePassage {
+            rows,
+            into,
+            absorb,
+            time: vec![1.0; n],
+        }
+    }
+
+    fn cost(&self, k: usize) -> u64 {
+        self.rows[k].len() as u64 * self.into[k].len() as u64
+    }
+
+    /// Eliminates every state but the first, cheapest first; Err after `budget` rate
+    /// updates.
+    fn solve_for_first(mut self, budget: u64) -> Result<f64, MarkovError> {
+        let n = self.absorb.len();
+        let mut eliminated = vec![false; n];
+        let mut cost: Vec<u64> = (0..n).map(|k| self.cost(k)).collect();
+        let mut heap: BinaryHeap<Reverse<(u64, Reverse<usize>)>> =
+            (1..n).map(|k| Reverse((cost[k], Reverse(k)))).collect();
+        let mut updates = 0u64;
+        while let Some(Reverse((c, Reverse(k)))) = heap.pop() {
+            if eliminated[k] || c != cost[k] {
+                continue;
+            }
+            eliminated[k] = true;
+            updates += c;
+            if updates > budget {
+                return Err(MarkovError(format!(
+                    "the mean time to absorption of {n} states needs more than {budget} \
+                     updates (the elimination has filled in)"
+                )));
+            }
+            for t in self.eliminate(k) {
+                if t != 0 && !eliminated[t] {
+                    let now = self.cost(t);
+                    if now != cost[t] {
+                        cost[t] = now;
+                        heap.push(Reverse((now, Reverse(t))));
+                    }
+                }
+            }
+        }
+        Ok(self.time[0] / self.absorb[0])
+    }
+
+    /// As [`FirstPassage::eliminate`], for state `k` whichever states are gone
+    /// already. Returns the states whose rows or sources changed.
+    fn eliminate(&mut self, k: usize) -> Vec<usize> {
+        let row_k = std::mem::take(&mut self.rows[k]);
+        for &j in row_k.keys() {
+            self.into[j].remove(&k);
+        }
+        let exit: f64 = row_k.values().sum::<f64>() + self.absorb[k];
+        let sources = std::mem::take(&mut self.into[k]);
+        let mut touched: Vec<usize> = row_k.keys().copied().collect();
+        for &i in &sources {
+            touched.push(i);
+            let into_k = self.rows[i].remove(&k).expect("listed as a source");
+            let share = into_k / exit;
+            self.time[i] += share * self.time[k];
+            self.absorb[i] += share * self.absorb[k];
+            for (&j, &rate) in &row_k {
+                if j == i {
+                    continue;
+                }
+                *self.rows[i].entry(j).or_insert(0.0) += share * rate;
+                self.into[j].insert(i);
+            }
+        }
+        touched
     }
 }
 
@@ -394,11 +674,9 @@ impl UniformizedJumps {
     }
 
     /// `sum_k Poisson(k; expected_jumps) A_k`, `A_k` being the mass absorbed within `k`
-    /// jumps from `start`.
-    fn absorbed_by(&self, start: usize, expected_jumps: f64) -> f64 {
-        let mut mass = vec![0.0; self.stay.len()];
-        let mut next = mass.clone();
-        mass[start] = 1.0;
+    /// jumps from the initial `mass` (one entry per state).
+    fn absorbed_by(&self, mut mass: Vec<f64>, expected_jumps: f64) -> f64 {
+        let mut next = vec![0.0; mass.len()];
         let mut weights = PoissonWeights::new(expected_jumps);
         let mut absorbed_so_far = 0.0;
         let mut total = 0.0;
@@ -579,6 +857,17 @@ impl LossChain {
     pub fn loss_probability_by(&self, t: f64) -> Result<f64, MarkovError> {
         self.chain
             .absorption_probability_by(self.start, &self.absorbing, t)
+    }
+
+    /// The probability of losing data within `t` hours when the chain starts in state
+    /// `s` with probability `w` for each `(s, w)` of `initial`.
+    pub fn loss_probability_from(
+        &self,
+        initial: &[(usize, f64)],
+        t: f64,
+    ) -> Result<f64, MarkovError> {
+        self.chain
+            .absorption_probability_from(initial, &self.absorbing, t)
     }
 }
 
@@ -1074,6 +1363,220 @@ mod tests {
             (3.0 * lambda + delta + mu) / ((2.0 * lambda + delta) * (lambda + delta) + delta * mu);
         let site = sites(&[2], lambda, mu, &[delta]);
         assert_close(site.mean_time_to_loss().unwrap(), expected, 1e-12);
+    }
+
+    /// `pieces_lost` rebuilt through `Chain::explore`: the state is the number of
+    /// pieces lost.
+    fn explored_pieces_lost(
+        pieces: u32,
+        tolerated: u32,
+        lambda: f64,
+        mu: f64,
+        repair: Repair,
+    ) -> LossChain {
+        let (group, states) = Chain::explore(
+            0u32,
+            |&lost| {
+                let mut next = vec![(lost + 1, f64::from(pieces - lost) * lambda)];
+                if lost > 0 {
+                    next.push((lost - 1, repair.rate(lost, mu)));
+                }
+                next
+            },
+            |&lost| lost > tolerated,
+        )
+        .unwrap();
+        // Discovery order from 0 is 0, 1, 2, ...: the same numbering as pieces_lost.
+        assert_eq!(states, (0..=tolerated + 1).collect::<Vec<_>>());
+        group
+    }
+
+    #[test]
+    fn explore_rebuilds_pieces_lost() {
+        let t = 8760.0;
+        for (pieces, tolerated, lambda, mu, repair) in [
+            (2, 1, 1e-3, 0.02, Repair::Independent),
+            (3, 2, 2e-5, 0.05, Repair::Crews(1)),
+            (20, 3, 0.0081 / 8760.0, 1.0 / 156.0, Repair::Independent),
+            (9, 3, 1e-6, 0.1, Repair::Crews(2)),
+        ] {
+            let direct = pieces_lost(pieces, tolerated, lambda, mu, repair);
+            let explored = explored_pieces_lost(pieces, tolerated, lambda, mu, repair);
+            assert_eq!(explored.chain.states(), direct.chain.states());
+            assert_close(
+                explored.mean_time_to_loss().unwrap(),
+                direct.mean_time_to_loss().unwrap(),
+                1e-13,
+            );
+            assert_close(
+                explored.loss_probability_by(t).unwrap(),
+                direct.loss_probability_by(t).unwrap(),
+                1e-13,
+            );
+        }
+    }
+
+    #[test]
+    fn explore_rebuilds_sites() {
+        // The state is the copies present per site; each site's copies fail one at a
+        // time, come back one at a time, or all go in a disaster.
+        let (lambda, mu, t) = (1e-3, 0.05, 5000.0);
+        for (full, disaster) in [
+            (vec![2u32, 2, 2], vec![1e-4, 2e-4, 3e-4]),
+            (vec![1, 3], vec![1e-3, 0.0]),
+        ] {
+            let (explored, states) = Chain::explore(
+                full.clone(),
+                |present: &Vec<u32>| {
+                    let mut next = Vec::new();
+                    for site in 0..full.len() {
+                        let with = |count: u32| {
+                            let mut s = present.clone();
+                            s[site] = count;
+                            s
+                        };
+                        if present[site] > 0 {
+                            next.push((with(present[site] - 1), f64::from(present[site]) * lambda));
+                            next.push((with(0), disaster[site]));
+                        }
+                        if present[site] < full[site] {
+                            next.push((
+                                with(present[site] + 1),
+                                f64::from(full[site] - present[site]) * mu,
+                            ));
+                        }
+                    }
+                    next
+                },
+                |present| present.iter().all(|&c| c == 0),
+            )
+            .unwrap();
+            let direct = sites(&full, lambda, mu, &disaster);
+            // Every combination is reachable, and exactly one state is loss.
+            assert_eq!(states.len(), direct.chain.states());
+            assert_eq!(explored.absorbing.iter().filter(|&&a| a).count(), 1);
+            assert_close(
+                explored.mean_time_to_loss().unwrap(),
+                direct.mean_time_to_loss().unwrap(),
+                1e-12,
+            );
+            assert_close(
+                explored.loss_probability_by(t).unwrap(),
+                direct.loss_probability_by(t).unwrap(),
+                1e-12,
+            );
+        }
+    }
+
+    #[test]
+    fn explore_drops_self_loops_and_stops_at_absorbing_states() {
+        // 0 -> 0 (dropped), 0 -> 1 twice (adds up), 1 absorbing: its transitions are
+        // never asked for.
+        let (group, states) = Chain::explore(
+            0u8,
+            |&s| {
+                assert_eq!(s, 0, "an absorbing state was expanded");
+                vec![(0, 5.0), (1, 0.25), (1, 0.75), (2, 0.0)]
+            },
+            |&s| s == 1,
+        )
+        .unwrap();
+        assert_eq!(states, vec![0, 1]);
+        assert_eq!(group.chain.rate(0, 1), 1.0);
+        assert_eq!(group.chain.transitions(), 2);
+        assert_close(group.mean_time_to_loss().unwrap(), 1.0, 1e-15);
+    }
+
+    #[test]
+    fn explore_refuses_too_many_states_and_bad_rates() {
+        // A walk on the integers never ends.
+        let walk = Chain::explore_from(
+            vec![0i64],
+            1000,
+            |&s| vec![(s + 1, 1.0), (s - 1, 1.0)],
+            |_| false,
+        );
+        let error = walk.unwrap_err();
+        assert!(error.0.contains("more than 1000 states"), "{error}");
+        let bad = Chain::explore(0u8, |_| vec![(1, f64::NAN)], |&s| s == 1);
+        assert!(bad.is_err());
+        let negative = Chain::explore(0u8, |_| vec![(1, -1.0)], |&s| s == 1);
+        assert!(negative.is_err());
+    }
+
+    #[test]
+    fn probability_from_a_distribution_mixes_the_starts() {
+        // 2-way replication started with one copy lost with probability 0.3, or
+        // already lost with probability 0.1: the mixture of the three starts.
+        let (lambda, mu, t) = (0.01, 0.5, 100.0);
+        let group = pieces_lost(2, 1, lambda, mu, Repair::Independent);
+        let from = |s| {
+            group
+                .chain
+                .absorption_probability_by(s, &group.absorbing, t)
+                .unwrap()
+        };
+        let expected = 0.6 * from(0) + 0.3 * from(1) + 0.1;
+        let mixed = group
+            .loss_probability_from(&[(0, 0.6), (1, 0.3), (2, 0.1)], t)
+            .unwrap();
+        assert_close(mixed, expected, 1e-13);
+        assert!(group.loss_probability_from(&[(0, 0.5)], t).is_err());
+        assert!(group.loss_probability_from(&[], t).is_err());
+    }
+
+    /// The transient states of a loss chain, its start first.
+    fn transient_of(group: &LossChain) -> Vec<usize> {
+        std::iter::once(group.start)
+            .chain((0..group.chain.states()).filter(|&s| s != group.start && !group.absorbing[s]))
+            .collect()
+    }
+
+    #[test]
+    fn sparse_and_dense_eliminations_agree() {
+        // 2 copies at each of 6 sites: 729 states, solved both ways.
+        let group = sites(&[2; 6], 1e-2, 0.1, &[1e-4; 6]);
+        let transient = transient_of(&group);
+        let dense = FirstPassage::new(&group.chain, &transient, &group.absorbing).solve_for_first();
+        let sparse = SparsePassage::new(&group.chain, &transient, &group.absorbing)
+            .solve_for_first(MAX_SPARSE_UPDATES)
+            .unwrap();
+        assert_close(sparse, dense, 1e-12);
+        // One copy at each of two sites is 2-way replication with lambda + delta.
+        let (lambda, mu, delta) = (1e-4, 0.1, 1e-5);
+        let pair = sites(&[1, 1], lambda, mu, &[delta, delta]);
+        let sparse = SparsePassage::new(&pair.chain, &transient_of(&pair), &pair.absorbing)
+            .solve_for_first(MAX_SPARSE_UPDATES)
+            .unwrap();
+        assert_close(sparse, two_way_mttdl(lambda + delta, mu), 1e-10);
+        // A budget too small for the fill-in is an error, not a wrong answer.
+        let tight =
+            SparsePassage::new(&group.chain, &transient, &group.absorbing).solve_for_first(1000);
+        assert!(tight.is_err());
+    }
+
+    #[test]
+    fn a_long_birth_death_chain_is_solved_sparse() {
+        // 0 -> 1 -> ... -> n (absorbing), up at rate b, down at rate d: above the dense
+        // limit, so the sparse path solves it. The mean time to go from i to i + 1,
+        // h_i = (1 + d h_(i-1)) / b with h_0 = 1 / b, sums to the mean time to n (each
+        // term positive).
+        let (n, b, d) = (DENSE_FIRST_PASSAGE + 500, 1.0, 0.5);
+        let mut chain = Chain::new(n + 1);
+        for i in 0..n {
+            chain.add(i, i + 1, b);
+            if i > 0 {
+                chain.add(i, i - 1, d);
+            }
+        }
+        let mut h = 1.0 / b;
+        let mut expected = h;
+        for _ in 1..n {
+            h = (1.0 + d * h) / b;
+            expected += h;
+        }
+        let mean = chain.mean_time_to_absorption(0, &only(n + 1, n)).unwrap();
+        assert_close(mean, expected, 1e-12);
     }
 
     #[test]

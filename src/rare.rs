@@ -44,7 +44,7 @@ const CHUNK_ROOTS: u64 = 8;
 const MAX_SPLIT: u32 = 1_000_000;
 
 /// Copies one root may spawn in all; beyond it, splits are cut (still unbiased).
-const MAX_PATHS_PER_ROOT: u64 = 5_000_000;
+const MAX_PATHS_PER_ROOT: u64 = 1_000_000;
 
 /// Pilot rounds at most.
 const PILOT_ROUNDS: u32 = 16;
@@ -62,6 +62,9 @@ pub struct Target {
     pub relative_error: f64,
     /// Roots at most in the main rounds.
     pub max_roots: u64,
+    /// Trial paths (roots and copies) at most, pilot included: a bound on the work
+    /// whatever the scenario. Reaching it is reported.
+    pub max_paths: u64,
 }
 
 impl Default for Target {
@@ -69,6 +72,7 @@ impl Default for Target {
         Target {
             relative_error: 0.1,
             max_roots: 50_000,
+            max_paths: 100_000_000,
         }
     }
 }
@@ -228,12 +232,13 @@ impl Explorer<'_> {
         }
     }
 
-    /// The factor at level `k`, cut when the root has spawned too many paths.
+    /// The factor at level `k`, cut to what is left of the root's allowance of paths.
     fn split_at(&mut self, k: u32) -> u32 {
         let split = self.splits[k as usize];
-        if self.paths + u64::from(split) > MAX_PATHS_PER_ROOT {
+        let room = MAX_PATHS_PER_ROOT.saturating_sub(self.paths).max(1);
+        if u64::from(split) > room {
             self.tally.capped = true;
-            return 1;
+            return room as u32;
         }
         split
     }
@@ -360,7 +365,7 @@ pub fn estimate_loss(
                 (None, None) => break,
             }
         }
-        if tally.roots_hit >= 10 {
+        if tally.roots_hit >= 10 || paths >= target.max_paths / 2 {
             break;
         }
     }
@@ -384,7 +389,7 @@ pub fn estimate_loss(
         let precise = mean > 0.0
             && total.half_width() <= target.relative_error * mean
             && total.roots_hit >= 30;
-        if precise || total.roots >= target.max_roots {
+        if precise || total.roots >= target.max_roots || paths + total.paths >= target.max_paths {
             break;
         }
     }
@@ -443,6 +448,12 @@ fn summarise(
             "relative error {:.0} % is above the target {:.0} %",
             relative_error * 100.0,
             target.relative_error * 100.0
+        ));
+    }
+    if paths >= target.max_paths {
+        warnings.push(format!(
+            "stopped at the budget of {} trial paths",
+            target.max_paths
         ));
     }
     if total.capped {

@@ -679,7 +679,7 @@ impl<O: Observer> Dynamics<'_, O> {
     /// memoryless — its scheduled end then stands.
     pub fn redraw(&mut self, node: NodeId, now: Time) -> Option<Time> {
         let state = &mut self.state[node.index()];
-        if state.process == NO_PROCESS {
+        if state.process == NO_PROCESS || state.process == NEVER_UP {
             return None;
         }
         let process = &self.structure.processes[state.process as usize];

@@ -9,7 +9,7 @@ use crate::summary::{
     DurabilitySummary, LEVEL, RunSummary, ServiceSummary, SlaSummary, UPTIME_BANDS, mean_ci,
     never_seen_bound,
 };
-use crate::world::{Service, ServiceKind, Store, World};
+use crate::world::{Application, Service, ServiceKind, Store, World};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -131,9 +131,104 @@ pub struct ServiceReport {
     /// Stored data kept or lost (storage services only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub durability: Option<DurabilityReport>,
+    /// Tiers, flows and monthly cost (applications only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<ApplicationReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monthly_bill: Option<f64>,
     pub slas: Vec<SlaReport>,
+}
+
+/// An application's design and what it costs a month, in US dollars (the scenario's
+/// `prices`; by default as published in 2008).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApplicationReport {
+    pub account: String,
+    pub tiers: Vec<ApplicationTierReport>,
+    pub flows: Vec<ApplicationFlowReport>,
+    /// Every instance all month (730 h).
+    pub monthly_instance_cost: f64,
+    pub monthly_storage_cost: f64,
+    pub monthly_transfer_cost: f64,
+    pub monthly_cost: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApplicationTierReport {
+    pub name: String,
+    pub instances: u64,
+    pub min_up: u32,
+    pub groups: Vec<String>,
+    pub load_balancer: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApplicationFlowReport {
+    /// "internet" or a tier.
+    pub from: String,
+    pub to: String,
+    pub protocol: String,
+    pub port: Option<u16>,
+    /// "private" or "public" (always "public" from the internet).
+    pub addressing: &'static str,
+    /// Pairs of instance profiles the groups admit; 0: never up.
+    pub admitted_pairs: usize,
+    /// The typical route between tiers by this addressing (`null` from the internet).
+    pub typical_round_trip_ms: Option<f64>,
+    pub typical_hops: Option<u32>,
+    pub gb_per_month: f64,
+    /// Regional transfer, charged on each side, for flows over public addresses.
+    pub monthly_transfer_cost: f64,
+}
+
+fn application_report(app: &Application) -> ApplicationReport {
+    use crate::security::{Protocol, Via};
+    let cost = app.monthly_cost();
+    ApplicationReport {
+        account: app.security.account().to_string(),
+        tiers: app
+            .tiers
+            .iter()
+            .map(|t| ApplicationTierReport {
+                name: t.name.clone(),
+                instances: t.instance_range.len() as u64,
+                min_up: t.min_up,
+                groups: t
+                    .groups
+                    .iter()
+                    .map(|&g| app.security.group(g).name().to_string())
+                    .collect(),
+                load_balancer: t.load_balancer.is_some(),
+            })
+            .collect(),
+        flows: app
+            .flows
+            .iter()
+            .zip(&cost.transfer)
+            .map(|(f, &transfer)| {
+                let route = app.route(f);
+                ApplicationFlowReport {
+                    from: app.origin_name(f).to_string(),
+                    to: app.tiers[f.flow.to].name.clone(),
+                    protocol: f.flow.protocol.to_string(),
+                    port: (f.flow.protocol != Protocol::Icmp).then_some(f.flow.port),
+                    addressing: match f.flow.via {
+                        Via::Private => "private",
+                        Via::Public => "public",
+                    },
+                    admitted_pairs: f.admitted_pairs,
+                    typical_round_trip_ms: route.map(|r| r.round_trip_ms),
+                    typical_hops: route.map(|r| r.hops),
+                    gb_per_month: f.gb_per_month,
+                    monthly_transfer_cost: transfer,
+                }
+            })
+            .collect(),
+        monthly_instance_cost: cost.instances,
+        monthly_storage_cost: cost.storage,
+        monthly_transfer_cost: cost.transfer.iter().sum(),
+        monthly_cost: cost.total,
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -391,7 +486,8 @@ fn causes_report(labels: &[String], s: &ServiceSummary, trials: u64, years: f64)
 }
 
 fn nines_of(unavailability: f64) -> Option<f64> {
-    (unavailability > 0.0).then(|| -unavailability.log10())
+    // 0 - log10 rather than -log10: never up is 0 nines, not -0.
+    (unavailability > 0.0).then(|| 0.0 - unavailability.log10())
 }
 
 fn service_report(
@@ -443,6 +539,10 @@ fn service_report(
             (ServiceKind::Storage { store, .. }, Some(d)) => {
                 Some(durability_report(store, labels, d, trials, years))
             }
+            _ => None,
+        },
+        application: match &service.kind {
+            ServiceKind::Application(app) => Some(application_report(app)),
             _ => None,
         },
         monthly_bill: service.monthly_bill,
@@ -660,6 +760,9 @@ impl Report {
             if let Some(d) = &s.durability {
                 write_durability(&mut out, d);
             }
+            if let Some(a) = &s.application {
+                write_application(&mut out, a);
+            }
             for sla in &s.slas {
                 write_sla(&mut out, sla, s.monthly_bill);
             }
@@ -676,6 +779,54 @@ fn probability_text(p: f64) -> String {
         format!("{:.4} %", p * 100.0)
     } else {
         format!("{p:.2e}")
+    }
+}
+
+fn write_application(out: &mut String, a: &ApplicationReport) {
+    let instances: u64 = a.tiers.iter().map(|t| t.instances).sum();
+    let _ = writeln!(
+        out,
+        "  cost a month          ${:.2}: {instances} instances ${:.2}, storage ${:.2}, transfer ${:.2}",
+        a.monthly_cost, a.monthly_instance_cost, a.monthly_storage_cost, a.monthly_transfer_cost
+    );
+    for t in &a.tiers {
+        let _ = writeln!(
+            out,
+            "  tier {:<16} {} instances, up while {} are up{}",
+            t.name,
+            t.instances,
+            t.min_up,
+            if t.load_balancer {
+                ", behind a load balancer"
+            } else {
+                ""
+            }
+        );
+    }
+    for f in &a.flows {
+        let port = f.port.map_or(String::new(), |p| format!(" {p}"));
+        let route = match (f.typical_round_trip_ms, f.typical_hops) {
+            (Some(ms), Some(hops)) => format!(", typically {ms} ms and {hops} hops"),
+            _ => String::new(),
+        };
+        let transfer = if f.gb_per_month > 0.0 {
+            format!(
+                ", {} GB a month: ${:.2} transfer",
+                f.gb_per_month, f.monthly_transfer_cost
+            )
+        } else {
+            String::new()
+        };
+        let never = if f.admitted_pairs == 0 {
+            " — admitted by no rule: never up"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  flow {} → {}, {}{port}, {}{route}{transfer}{never}",
+            f.from, f.to, f.protocol, f.addressing
+        );
     }
 }
 

@@ -27,15 +27,19 @@
 //! address leaves the cloud's private network and comes back in from the sender's
 //! public address: only an address range covering that address admits it, never a
 //! group. Flows between tiers are evaluated over private addresses, which is how
-//! instances talk to each other (the private route is also shorter and free).
+//! instances talk to each other (the private route is also shorter and free), unless a
+//! flow is sent over public addresses ([`Flow::over`]).
 //!
 //! An instance's private address is chosen by the cloud at launch, from
 //! [`EC2_PRIVATE_NETWORK`] unless a [`Profile`] says otherwise, so it is not known in
 //! advance: an address-range rule admits a profile's instances only if it covers the
-//! whole range their addresses are drawn from. The internet is treated the same way: it
-//! is a range of client addresses, [`Cidr::ANY`] by default, meaning "any address", so
-//! only a rule whose range contains every address (a `/0` rule) admits "the internet".
-//! A caller who knows its clients come from a narrower range passes that range.
+//! whole range their addresses are drawn from. So is its public address, from the
+//! cloud's pool — any address, as far as a rule can know — unless the profile's
+//! instances hold elastic addresses in a known range ([`Profile::with_public_range`]).
+//! The internet is treated the same way: it is a range of client addresses,
+//! [`Cidr::ANY`] by default, meaning "any address", so only a rule whose range contains
+//! every address (a `/0` rule) admits "the internet". A caller who knows its clients
+//! come from a narrower range passes that range.
 //!
 //! # Choices
 //!
@@ -534,6 +538,11 @@ impl RuleSpec {
             source,
         }
     }
+
+    /// Where the rule admits traffic from, as written.
+    pub fn source(&self) -> &SourceSpec {
+        &self.source
+    }
 }
 
 impl fmt::Display for RuleSpec {
@@ -840,7 +849,7 @@ pub enum Membership<'a> {
 }
 
 /// Which of the destination's addresses traffic is sent to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Via {
     /// The private address: the destination sees the sender's groups and private address.
     Private,
@@ -1008,12 +1017,15 @@ impl SecurityModel {
 // ---------------------------------------------------------------------------------------
 // Tiers, flows and the flow matrix
 
-/// What the instances of one kind were launched with: their groups, and the range their
-/// private addresses are drawn from ([`EC2_PRIVATE_NETWORK`] unless set).
+/// What the instances of one kind were launched with: their groups, the range their
+/// private addresses are drawn from ([`EC2_PRIVATE_NETWORK`] unless set), and the range
+/// their public addresses lie in ([`Cidr::ANY`] unless set: addresses from the cloud's
+/// pool, not known in advance; elastic addresses are known, and can be given).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     groups: Vec<GroupId>,
     private_range: Cidr,
+    public_range: Cidr,
 }
 
 impl Profile {
@@ -1025,6 +1037,7 @@ impl Profile {
         Profile {
             groups,
             private_range: EC2_PRIVATE_NETWORK,
+            public_range: Cidr::ANY,
         }
     }
 
@@ -1046,11 +1059,33 @@ impl Profile {
         self.private_range
     }
 
+    /// The same instances, with public (elastic) addresses in `range`.
+    pub fn with_public_range(self, range: Cidr) -> Profile {
+        Profile {
+            public_range: range,
+            ..self
+        }
+    }
+
+    /// The range the instances' public addresses lie in.
+    pub fn public_range(&self) -> Cidr {
+        self.public_range
+    }
+
     /// How an instance of the profile appears when it sends to a private address.
     fn seen(&self) -> Seen<'_> {
         Seen {
             addresses: self.private_range,
             membership: Some(Membership::Own(&self.groups)),
+        }
+    }
+
+    /// How an instance of the profile appears when it sends to a public address: by
+    /// its public address alone.
+    fn seen_public(&self) -> Seen<'_> {
+        Seen {
+            addresses: self.public_range,
+            membership: None,
         }
     }
 }
@@ -1092,13 +1127,19 @@ pub enum Origin {
 }
 
 /// Traffic the application needs: from an origin to a tier (by index), on a protocol and
-/// port (ignored for icmp). Flows between tiers go to private addresses.
+/// port (ignored for icmp), sent to the destination's private or public addresses.
+/// Flows between tiers go to private addresses unless set otherwise
+/// ([`Flow::over`]); flows from the internet always arrive at public addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Flow {
     pub from: Origin,
     pub to: usize,
     pub protocol: Protocol,
     pub port: u16,
+    /// Which of the destination's addresses the traffic is sent to. Over public
+    /// addresses a tier's instances are seen by their public addresses only
+    /// ([`Profile::public_range`]), so only address-range rules admit them.
+    pub via: Via,
 }
 
 impl Flow {
@@ -1109,16 +1150,27 @@ impl Flow {
             to,
             protocol,
             port,
+            via: Via::Public,
         }
     }
 
-    /// A flow from one tier to another (or to itself).
+    /// A flow from one tier to another (or to itself), over private addresses.
     pub fn between(from: usize, to: usize, protocol: Protocol, port: u16) -> Flow {
         Flow {
             from: Origin::Tier(from),
             to,
             protocol,
             port,
+            via: Via::Private,
+        }
+    }
+
+    /// The same flow sent to the destination's `via` addresses (no change for a flow
+    /// from the internet, which always arrives at public addresses).
+    pub fn over(self, via: Via) -> Flow {
+        match self.from {
+            Origin::Internet => self,
+            Origin::Tier(_) => Flow { via, ..self },
         }
     }
 }
@@ -1315,14 +1367,19 @@ struct Layout<'a> {
 }
 
 impl Layout<'_> {
-    /// The senders of an origin: (profile number or `None` for the internet, how the
-    /// destination sees it).
-    fn senders(&self, origin: Origin) -> Vec<(Option<usize>, Seen<'_>)> {
-        match origin {
-            Origin::Internet => vec![(None, self.internet_seen())],
-            Origin::Tier(tier) => self.tier_profiles[tier]
+    /// The senders of an origin sending to `via` addresses: (profile number or `None`
+    /// for the internet, how the destination sees it). The internet is seen the same
+    /// way whichever address it is said to send to.
+    fn senders(&self, origin: Origin, via: Via) -> Vec<(Option<usize>, Seen<'_>)> {
+        match (origin, via) {
+            (Origin::Internet, _) => vec![(None, self.internet_seen())],
+            (Origin::Tier(tier), Via::Private) => self.tier_profiles[tier]
                 .clone()
                 .map(|p| (Some(p), self.profiles[p].seen()))
+                .collect(),
+            (Origin::Tier(tier), Via::Public) => self.tier_profiles[tier]
+                .clone()
+                .map(|p| (Some(p), self.profiles[p].seen_public()))
                 .collect(),
         }
     }
@@ -1335,7 +1392,7 @@ impl Layout<'_> {
     }
 
     fn admitted_pairs(&self, flow: &Flow) -> Vec<AdmittedPair> {
-        let senders = self.senders(flow.from);
+        let senders = self.senders(flow.from, flow.via);
         let admits = |rule: &Rule| rule.admits_traffic(flow.protocol, flow.port);
         let mut pairs = Vec::new();
         for (source, seen) in &senders {
@@ -1354,14 +1411,17 @@ impl Layout<'_> {
     }
 
     /// The first rule by which some sender of `from` reaches some instance of tier `to`
-    /// on traffic that passes `wanted`.
+    /// on traffic that passes `wanted`, over private addresses, or else over public ones.
     fn hop_rule(
         &self,
         from: Origin,
         to: usize,
         wanted: impl Fn(&Rule) -> bool + Copy,
     ) -> Option<(GroupId, usize)> {
-        let senders = self.senders(from);
+        let mut senders = self.senders(from, Via::Private);
+        if from != Origin::Internet {
+            senders.extend(self.senders(from, Via::Public));
+        }
         senders.iter().find_map(|(_, seen)| {
             self.tier_profiles[to].clone().find_map(|dest| {
                 self.model
@@ -1374,7 +1434,7 @@ impl Layout<'_> {
     /// senders to any instance of its tier.
     fn rules_used_by(&self, flow: &Flow) -> Vec<(GroupId, usize)> {
         let mut used = Vec::new();
-        for (_, seen) in &self.senders(flow.from) {
+        for (_, seen) in &self.senders(flow.from, flow.via) {
             for dest in self.tier_profiles[flow.to].clone() {
                 let rules = self.model.rules_of(&self.profiles[dest].groups);
                 used.extend(
@@ -1441,11 +1501,11 @@ impl fmt::Display for Finding {
 ///   an operator address range is the safer rule); a profile whose instances never
 ///   take part in a flow that reaches their tier; a rule no required flow uses; a rule
 ///   whose port range is wider than the ports of the flows that use it; an address-range
-///   rule used only by flows between tiers, where a group source would admit those
-///   senders and nothing else; a database tier the internet reaches through a chain of
-///   admitted hops (any traffic on each hop, the database port on the last) when one of
-///   the shortest such chains has a hop no required flow goes along — that chain is
-///   reported.
+///   rule used only by flows between tiers over private addresses, where a group source
+///   would admit those senders and nothing else; a database tier the internet reaches
+///   through a chain of admitted hops (any traffic on each hop, over private or public
+///   addresses; the database port on the last) when one of the shortest such chains
+///   has a hop no required flow goes along — that chain is reported.
 /// - **Info**: ssh (tcp 22 alone) from an address range narrower than `/0`, taken as
 ///   operator access; a rule whose source is another account's group (flows between
 ///   accounts are not modelled); a group no instance has; a database tier the internet
@@ -1535,15 +1595,20 @@ impl Auditor<'_> {
         }
     }
 
-    /// `flow 2 (app → db, tcp 3306)`.
+    /// `flow 2 (app → db, tcp 3306)`; `flow 2 (app → db over public addresses, tcp
+    /// 3306)` for a flow between tiers over public addresses.
     fn describe_flow(&self, index: usize) -> String {
         let flow = &self.flows[index];
         let traffic = match flow.protocol {
             Protocol::Icmp => "icmp".to_owned(),
             protocol => format!("{protocol} {}", flow.port),
         };
+        let route = match (flow.from, flow.via) {
+            (Origin::Tier(_), Via::Public) => " over public addresses",
+            _ => "",
+        };
         format!(
-            "flow {index} ({} → {}, {traffic})",
+            "flow {index} ({} → {}{route}, {traffic})",
             self.origin_name(flow.from),
             self.tiers[flow.to].name
         )
@@ -1866,9 +1931,10 @@ impl Auditor<'_> {
         }
         let mut senders = Vec::new();
         for &flow in used_by {
-            match self.flows[flow].from {
-                Origin::Internet => return None,
-                Origin::Tier(tier) => senders.push(tier),
+            // Over public addresses only an address range can admit a tier's traffic.
+            match (self.flows[flow].from, self.flows[flow].via) {
+                (Origin::Internet, _) | (_, Via::Public) => return None,
+                (Origin::Tier(tier), Via::Private) => senders.push(tier),
             }
         }
         senders.sort_unstable();
@@ -2821,5 +2887,68 @@ mod tests {
         assert!(!matrix.flow_up(0, &[1]));
         assert!(matrix.flow_up(0, &[2]));
         assert_eq!(matrix.flows_touching(0), [0]);
+    }
+
+    #[test]
+    fn flows_over_public_addresses_are_admitted_by_address_ranges_only() {
+        // db admits 3306 from group app, and from app's elastic addresses 75.101.8.0/29.
+        let model = SecurityModel::builder("acme")
+            .group("app", &[])
+            .group("db", &["tcp 3306 from group app"])
+            .group("db-elastic", &["tcp 3306 from 75.101.8.0/29"])
+            .build()
+            .unwrap();
+        let tiers = |db: &str, app_public: Option<&str>| {
+            let app = profile(&model, &["app"]);
+            let app = match app_public {
+                Some(range) => app.with_public_range(cidr(range)),
+                None => app,
+            };
+            vec![
+                Tier::new("app", vec![app]),
+                Tier::new("db", vec![profile(&model, &[db])]),
+            ]
+        };
+        let private = vec![Flow::between(0, 1, Protocol::Tcp, 3306)];
+        let public = vec![Flow::between(0, 1, Protocol::Tcp, 3306).over(Via::Public)];
+        let pairs = |tiers: &[Tier], flows: &[Flow]| {
+            let matrix = FlowMatrix::new(&model, tiers, flows, Cidr::ANY).unwrap();
+            matrix.admitted_pairs(0).len()
+        };
+        // The group rule admits the private route only.
+        assert_eq!(pairs(&tiers("db", None), &private), 1);
+        assert_eq!(pairs(&tiers("db", Some("75.101.8.0/29")), &public), 0);
+        // The address rule admits the public route, once the addresses are known to be
+        // in its range (a pool address could be anything), and never the private one.
+        assert_eq!(
+            pairs(&tiers("db-elastic", Some("75.101.8.0/29")), &public),
+            1
+        );
+        assert_eq!(
+            pairs(&tiers("db-elastic", Some("75.101.8.4/30")), &public),
+            1
+        );
+        assert_eq!(pairs(&tiers("db-elastic", None), &public), 0);
+        assert_eq!(
+            pairs(&tiers("db-elastic", Some("75.101.8.0/29")), &private),
+            0
+        );
+        // The audit names the route of a flow that nothing admits, and does not suggest
+        // a group source for a rule that only public traffic uses.
+        let findings = audit(&model, &tiers("db", Some("75.101.8.0/29")), &public);
+        assert_eq!(
+            errors(&findings)[0].message,
+            "flow 0 (app → db over public addresses, tcp 3306) is admitted for no pair of \
+             instances: the application can never be up"
+        );
+        let findings = audit(&model, &tiers("db-elastic", Some("75.101.8.0/29")), &public);
+        assert!(errors(&findings).is_empty(), "{findings:#?}");
+        assert!(
+            with_severity(&findings, Severity::Warning).is_empty(),
+            "{findings:#?}"
+        );
+        // An internet flow is the same whatever route it is said to take.
+        let web = Flow::from_internet(1, Protocol::Tcp, 3306);
+        assert_eq!(web.over(Via::Private), web);
     }
 }

@@ -341,7 +341,7 @@ impl RunSummary {
                             store.object_groups() as u64,
                             store.redundancy.pieces,
                         )),
-                        ServiceKind::Compute { .. } => None,
+                        ServiceKind::Compute { .. } | ServiceKind::Application(_) => None,
                     },
                 })
                 .collect(),

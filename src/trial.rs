@@ -482,6 +482,12 @@ fn sla_units(service: &Service, sla: &Sla) -> Vec<Vec<(NodeId, u64)>> {
         (Measure::InstanceUptime, ServiceKind::Compute { instance_nodes, .. }) => {
             instance_nodes.iter().map(|&n| vec![(n, 1)]).collect()
         }
+        (Measure::RegionUnavailable { .. }, ServiceKind::Application(app)) => {
+            vec![vec![(app.regions_available, 1)]]
+        }
+        (Measure::InstanceUptime, ServiceKind::Application(app)) => {
+            app.instance_nodes.iter().map(|&n| vec![(n, 1)]).collect()
+        }
         // Lowering accepts a measure only for the kinds of service it applies to.
         _ => unreachable!(
             "{} does not apply to a {} service",

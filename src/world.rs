@@ -7,6 +7,7 @@
 
 use crate::laws::Law;
 use crate::reliability::{InitialState, NodeId, Process, Structure};
+use crate::security::{self, Cidr, Finding, GroupId, Origin, Profile, SecurityModel, Via};
 use crate::sla::Sla;
 
 #[derive(Debug, Clone)]
@@ -189,6 +190,222 @@ pub enum ServiceKind {
         /// (data centres) with none of its instances up: EC2's "region unavailable".
         regions_available: NodeId,
     },
+    /// Tiers of instances, security groups and the flows between them; up while every
+    /// tier and every flow is.
+    Application(Box<Application>),
+}
+
+/// An n-tier application on compute instances. Its groups are fixed at launch, so
+/// which pairs of instances each flow admits is decided once, when the scenario is
+/// read, and the application is a node of the reliability structure like any other:
+///
+/// - per tier, "at least `min_up` instances up" (and its load balancer up);
+/// - per flow, "some admitted pair has a healthy instance on each side": any over the
+///   pairs, each pair all of its two sides ("some instance of the profile is up"; two
+///   instances for a profile talking to itself; the internet is always there);
+/// - a flow no rule admits is a node that is down for the whole trial, the cause
+///   "security-group misconfiguration";
+/// - the application: all of its tiers and flows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    pub security: SecurityModel,
+    pub tiers: Vec<AppTier>,
+    pub flows: Vec<AppFlow>,
+    /// Every instance, tier by tier (see [`AppTier::instance_range`]).
+    pub instance_nodes: Vec<NodeId>,
+    /// As for compute: down exactly when some region has more than one of the
+    /// application's zones with none of its instances up.
+    pub regions_available: NodeId,
+    /// GB kept in the cloud's storage.
+    pub stored_gb: f64,
+    pub prices: Prices,
+    pub network: Network,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppTier {
+    pub name: String,
+    /// (data centre index, instances there).
+    pub instances: Vec<(usize, u32)>,
+    /// The groups every instance is launched with, in the order given.
+    pub groups: Vec<GroupId>,
+    /// The range of the tier's elastic addresses, if known.
+    pub public_addresses: Option<Cidr>,
+    pub min_up: u32,
+    pub load_balancer: Option<Process>,
+    pub load_balancer_node: Option<NodeId>,
+    /// Up while at least `min_up` instances are up and the load balancer (if any) is.
+    pub node: NodeId,
+    /// The tier's instances: a range of [`Application::instance_nodes`].
+    pub instance_range: std::ops::Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppFlow {
+    /// Origin, destination tier, protocol, port and addressing (`via`: always public
+    /// from the internet).
+    pub flow: security::Flow,
+    /// GB carried a month (flows between tiers).
+    pub gb_per_month: f64,
+    /// How many (source profile, destination profile) pairs the groups admit; 0: the
+    /// flow, hence the application, is never up.
+    pub admitted_pairs: usize,
+    /// Up while some admitted pair has a healthy instance on each side.
+    pub node: NodeId,
+}
+
+/// A tier as the security model sees it: every instance launched with `groups`, so one
+/// profile, whose public addresses lie in `public_addresses` when they are known.
+pub fn security_tier(
+    name: &str,
+    groups: &[GroupId],
+    public_addresses: Option<Cidr>,
+) -> security::Tier {
+    let profile = Profile::new(groups);
+    let profile = match public_addresses {
+        Some(range) => profile.with_public_range(range),
+        None => profile,
+    };
+    security::Tier::new(name, vec![profile])
+}
+
+/// Hours in a month for billing: a twelfth of a 365-day year.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// Prices, in US dollars.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prices {
+    pub instance_hour: f64,
+    pub storage_gb_month: f64,
+    /// Per GB, charged on each side of traffic between instances over public or
+    /// elastic addresses.
+    pub regional_transfer_gb: f64,
+}
+
+impl Prices {
+    /// EC2's and S3's prices as published in 2008: a small instance $0.10 an hour,
+    /// S3 storage $0.15 a GB-month, regional data transfer $0.01 a GB in and $0.01 a
+    /// GB out (traffic over private addresses within a zone was free).
+    pub const PUBLISHED_2008: Prices = Prices {
+        instance_hour: 0.10,
+        storage_gb_month: 0.15,
+        regional_transfer_gb: 0.01,
+    };
+}
+
+/// A typical route between two instances.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Route {
+    pub round_trip_ms: f64,
+    pub hops: u32,
+}
+
+/// Typical routes by addressing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Network {
+    pub private: Route,
+    pub public: Route,
+}
+
+impl Network {
+    /// As measured in 2008 between two instances: about 0.3 ms and 3 hops over private
+    /// addresses, about 1.5 ms and 12 hops over public ones.
+    pub const TYPICAL_2008: Network = Network {
+        private: Route {
+            round_trip_ms: 0.3,
+            hops: 3,
+        },
+        public: Route {
+            round_trip_ms: 1.5,
+            hops: 12,
+        },
+    };
+
+    pub fn route(&self, via: Via) -> Route {
+        match via {
+            Via::Private => self.private,
+            Via::Public => self.public,
+        }
+    }
+}
+
+/// What an application costs a month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthlyCost {
+    /// Every instance, all month.
+    pub instances: f64,
+    pub storage: f64,
+    /// Per flow: regional transfer (flows between tiers over public addresses; 0
+    /// otherwise).
+    pub transfer: Vec<f64>,
+    pub total: f64,
+}
+
+impl Application {
+    pub fn instance_count(&self) -> u64 {
+        self.instance_nodes.len() as u64
+    }
+
+    /// The tiers as the security model sees them: one profile each.
+    pub fn security_tiers(&self) -> Vec<security::Tier> {
+        self.tiers
+            .iter()
+            .map(|t| security_tier(&t.name, &t.groups, t.public_addresses))
+            .collect()
+    }
+
+    pub fn security_flows(&self) -> Vec<security::Flow> {
+        self.flows.iter().map(|f| f.flow).collect()
+    }
+
+    /// The security audit of the application's groups against its tiers and flows.
+    pub fn audit(&self) -> Vec<Finding> {
+        security::audit(
+            &self.security,
+            &self.security_tiers(),
+            &self.security_flows(),
+        )
+    }
+
+    /// Where a flow comes from: "internet" or a tier's name.
+    pub fn origin_name(&self, flow: &AppFlow) -> &str {
+        match flow.flow.from {
+            Origin::Internet => "internet",
+            Origin::Tier(t) => &self.tiers[t].name,
+        }
+    }
+
+    /// The typical route of a flow between tiers (`None` from the internet, whose
+    /// route depends on the client).
+    pub fn route(&self, flow: &AppFlow) -> Option<Route> {
+        match flow.flow.from {
+            Origin::Internet => None,
+            Origin::Tier(_) => Some(self.network.route(flow.flow.via)),
+        }
+    }
+
+    /// Instances all month, storage, and regional transfer for flows between tiers over
+    /// public addresses (the GB carried, charged to the sender and to the receiver).
+    pub fn monthly_cost(&self) -> MonthlyCost {
+        let p = &self.prices;
+        let instances = self.instance_count() as f64 * HOURS_PER_MONTH * p.instance_hour;
+        let storage = self.stored_gb * p.storage_gb_month;
+        let transfer: Vec<f64> = self
+            .flows
+            .iter()
+            .map(|f| match (f.flow.from, f.flow.via) {
+                (Origin::Tier(_), Via::Public) => f.gb_per_month * 2.0 * p.regional_transfer_gb,
+                _ => 0.0,
+            })
+            .collect();
+        let total = instances + storage + transfer.iter().sum::<f64>();
+        MonthlyCost {
+            instances,
+            storage,
+            transfer,
+            total,
+        }
+    }
 }
 
 /// How a storage service keeps its object groups: redundancy, placement, repair.
@@ -296,6 +513,7 @@ impl ServiceKind {
         match self {
             ServiceKind::Storage { .. } => "storage",
             ServiceKind::Compute { .. } => "compute",
+            ServiceKind::Application(_) => "application",
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The world summary printed by `nines check`.
 
-use crate::world::{CopyTime, Placement, ServiceKind, World};
+use crate::security::Severity;
+use crate::world::{Application, CopyTime, Placement, ServiceKind, World};
+use std::fmt::Write as _;
 
 /// The summary printed by `nines check`.
 pub fn describe(world: &World) -> String {
-    use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(out, "{}: valid", world.name);
     let _ = writeln!(
@@ -125,8 +126,19 @@ pub fn describe(world: &World) -> String {
                 instances.iter().map(|&(_, n)| n).sum::<u32>(),
                 spread(instances)
             ),
+            ServiceKind::Application(app) => format!(
+                "application of account \"{}\": {} tiers, {} instances, {} flows; {} a month",
+                app.security.account(),
+                app.tiers.len(),
+                app.instance_count(),
+                app.flows.len(),
+                dollars(app.monthly_cost().total)
+            ),
         };
         let _ = writeln!(out, "  {:<16} {what}", s.name);
+        if let ServiceKind::Application(app) = &s.kind {
+            describe_application(&mut out, world, app);
+        }
         for sla in &s.slas {
             let _ = writeln!(
                 out,
@@ -155,5 +167,177 @@ pub fn describe(world: &World) -> String {
         s.process_count(),
         s.edge_count()
     );
+    // Security errors do not make the scenario invalid: say so where they cannot be
+    // missed.
+    for service in &world.services {
+        if let ServiceKind::Application(app) = &service.kind {
+            let errors = app
+                .audit()
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            if errors > 0 {
+                let _ = writeln!(
+                    out,
+                    "SECURITY ERRORS: {errors} in application {:?} (marked ERROR above). The \
+                     scenario is valid and runs as designed: a flow no rule admits keeps the \
+                     application down for the whole run.",
+                    service.name
+                );
+            }
+        }
+    }
     out
+}
+
+/// Dollars with cents: "$1,234.50".
+fn dollars(amount: f64) -> String {
+    let cents = (amount * 100.0).round() as u64;
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("${grouped}.{:02}", cents % 100)
+}
+
+/// A unit price: "$0.10", "$0.085".
+fn unit_price(amount: f64) -> String {
+    if (amount * 100.0 - (amount * 100.0).round()).abs() < 1e-9 {
+        format!("${amount:.2}")
+    } else {
+        format!("${amount}")
+    }
+}
+
+/// An application's tiers, flows, cost and security audit, under its service line.
+fn describe_application(out: &mut String, world: &World, app: &Application) {
+    for tier in &app.tiers {
+        let spread: Vec<String> = tier
+            .instances
+            .iter()
+            .map(|&(dc, n)| format!("{n} in {}", world.datacenters[dc].id))
+            .collect();
+        let groups: Vec<&str> = tier
+            .groups
+            .iter()
+            .map(|&g| app.security.group(g).name())
+            .collect();
+        let balancer = tier.load_balancer.as_ref().map_or(String::new(), |p| {
+            format!(
+                "; behind a load balancer (fails {}, repaired {})",
+                p.up, p.down
+            )
+        });
+        let elastic = tier.public_addresses.map_or(String::new(), |range| {
+            format!("; elastic addresses {range}")
+        });
+        let _ = writeln!(
+            out,
+            "    tier {:<11} {} instances ({}), groups {}; up while {} are up{balancer}{elastic}",
+            tier.name,
+            tier.instance_range.len(),
+            spread.join(", "),
+            groups.join(", "),
+            tier.min_up
+        );
+    }
+    let cost = app.monthly_cost();
+    for (k, flow) in app.flows.iter().enumerate() {
+        let f = &flow.flow;
+        let traffic = match f.protocol {
+            crate::security::Protocol::Icmp => "icmp".to_string(),
+            protocol => format!("{protocol} {}", f.port),
+        };
+        let route = match app.route(flow) {
+            Some(route) => format!(
+                ", {} addresses (typically {} ms, {} hops)",
+                match f.via {
+                    crate::security::Via::Private => "private",
+                    crate::security::Via::Public => "public",
+                },
+                route.round_trip_ms,
+                route.hops
+            ),
+            None => String::new(),
+        };
+        let transfer = if flow.gb_per_month > 0.0 {
+            format!(
+                ", {} GB a month ({} transfer)",
+                flow.gb_per_month,
+                dollars(cost.transfer[k])
+            )
+        } else {
+            String::new()
+        };
+        let admitted = match flow.admitted_pairs {
+            0 => {
+                let to = &app.tiers[f.to];
+                let groups: Vec<&str> = to
+                    .groups
+                    .iter()
+                    .map(|&g| app.security.group(g).name())
+                    .collect();
+                let over = match (f.from, f.via) {
+                    (crate::security::Origin::Tier(_), crate::security::Via::Public) => {
+                        " over public addresses"
+                    }
+                    _ => "",
+                };
+                format!(
+                    "NEVER UP: no rule of tier {}'s groups ({}) admits it from {}{over}",
+                    to.name,
+                    groups.join(", "),
+                    app.origin_name(flow)
+                )
+            }
+            1 => "admitted for 1 pair of profiles".to_string(),
+            n => format!("admitted for {n} pairs of profiles"),
+        };
+        let _ = writeln!(
+            out,
+            "    flow {k:<11} {} → {}, {traffic}{route}{transfer}: {admitted}",
+            app.origin_name(flow),
+            app.tiers[f.to].name
+        );
+    }
+    let _ = writeln!(
+        out,
+        "    cost             {} a month: {} instances × {} h × {} = {}, storage {} GB × {} = {}, \
+         transfer {}",
+        dollars(cost.total),
+        app.instance_count(),
+        crate::world::HOURS_PER_MONTH,
+        unit_price(app.prices.instance_hour),
+        dollars(cost.instances),
+        app.stored_gb,
+        unit_price(app.prices.storage_gb_month),
+        dollars(cost.storage),
+        dollars(cost.transfer.iter().sum())
+    );
+    let findings = app.audit();
+    let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
+    let _ = writeln!(
+        out,
+        "    security audit: {} error(s), {} warning(s), {} note(s)",
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    );
+    for finding in &findings {
+        let severity = match finding.severity {
+            Severity::Error => "ERROR",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        let about = match (&finding.group, finding.rule) {
+            (Some(group), Some(rule)) => format!("group {group:?}, rule {rule}"),
+            (Some(group), None) => format!("group {group:?}"),
+            _ => "-".to_string(),
+        };
+        let _ = writeln!(out, "      {severity:<8} {about:<27} {}", finding.message);
+    }
 }

@@ -1,8 +1,10 @@
 //! The command line: raw arguments (clap), and what each command does with them.
 //! Every failure comes back as an [`Error`] whose kind decides the exit code in `main`.
 
+mod analyze;
 mod compare;
 mod describe;
+mod durability;
 mod run;
 mod sweep;
 
@@ -34,11 +36,27 @@ pub enum Command {
     /// Simulate a scenario and report availability, downtime and SLA breach risk.
     Run(RunArgs),
     /// Validate a scenario and summarise the world it describes.
+    ///
+    /// Applications' security groups are audited, and every finding is printed with
+    /// its severity, group and rule. An error found by the audit (a required flow that
+    /// no rule admits, a database open to the internet) is printed prominently but does
+    /// not fail the check (exit 0): the scenario is still valid, and a run shows what
+    /// the design does, e.g. an application that is never up, caused by
+    /// "security-group misconfiguration". Exit 2 means the scenario itself is invalid.
+    /// Several scenarios are checked in turn, up to the first invalid one.
     Check {
-        scenario: PathBuf,
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// The exact Markov answer for each storage service's durability (when its laws
+    /// are exponential), optionally beside a simulation.
+    Analyze(analyze::AnalyzeArgs),
+    /// Estimate the probability of losing data by multilevel splitting: for losses
+    /// far too rare for plain Monte Carlo (one in 10^8 and beyond). Automatic: the
+    /// splitting factors come from pilot runs.
+    Durability(durability::DurabilityArgs),
     /// Run designs side by side on common random numbers, with paired differences.
     Compare(compare::CompareArgs),
     /// Merge the part files of a run split with `run --shard` into its result.
@@ -292,9 +310,14 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Check { scenario, limits } => {
-            let (world, _) = load(&scenario, &limits.limits(workers(None)))?;
-            show(&describe(&world))?;
+        Command::Analyze(args) => analyze::analyze(args),
+        Command::Durability(args) => durability::durability(args),
+        Command::Check { scenarios, limits } => {
+            for (i, scenario) in scenarios.iter().enumerate() {
+                let (world, _) = load(scenario, &limits.limits(workers(None)))?;
+                let gap = if i > 0 { "\n" } else { "" };
+                show(&format!("{gap}{}", describe(&world)))?;
+            }
             Ok(())
         }
         Command::Schema => {

@@ -1,5 +1,6 @@
 //! Checks a raw scenario field by field and lowers it into a [`World`].
 
+use super::application;
 use super::raw::{self, LawSpec};
 use super::storage;
 use super::units::{self, DurationText, HOURS_PER_YEAR};
@@ -76,7 +77,7 @@ pub(super) fn law(spec: &LawSpec, path: &str) -> Result<Law> {
     })
 }
 
-fn process(spec: &raw::FailRepairSpec, path: &str) -> Result<Process> {
+pub(super) fn process(spec: &raw::FailRepairSpec, path: &str) -> Result<Process> {
     Ok(Process {
         up: law(&spec.fail, &format!("{path}.fail"))?,
         down: law(&spec.repair, &format!("{path}.repair"))?,
@@ -117,7 +118,7 @@ pub(super) fn unknown(what: &str, id: &str, known: &HashMap<&str, usize>) -> Str
 }
 
 /// What the scenario needs so far, against the limits.
-struct Usage<'l> {
+pub(super) struct Usage<'l> {
     limits: &'l Limits,
     nodes: u64,
     object_groups: u64,
@@ -143,7 +144,13 @@ impl<'l> Usage<'l> {
 
     /// Adds `nodes` components and gates, `object_groups` groups and `links`
     /// dependency links needed at `path`; refuses them if a limit is passed.
-    fn add(&mut self, path: &str, nodes: u64, object_groups: u64, links: u64) -> Result<()> {
+    pub(super) fn add(
+        &mut self,
+        path: &str,
+        nodes: u64,
+        object_groups: u64,
+        links: u64,
+    ) -> Result<()> {
         self.nodes = self.nodes.saturating_add(nodes);
         self.object_groups = self.object_groups.saturating_add(object_groups);
         self.links = self.links.saturating_add(links);
@@ -194,7 +201,7 @@ struct ComponentLaws {
 }
 
 /// Node ids of a data centre's components, for placing replicas and instances.
-struct Layout {
+pub(super) struct Layout {
     racks: Vec<NodeId>,
     hosts: Vec<NodeId>,
     /// Where replicas can live: disks, or hosts, racks, or the site itself when the
@@ -373,6 +380,9 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
     }
     let anchors = anchors_of(&mut datacenters, &layouts);
 
+    let prices = application::prices(s.prices.as_ref())?;
+    let network = application::network(s.network.as_ref())?;
+
     // Services.
     let mut service_names = HashSet::new();
     let mut services = Vec::with_capacity(s.services.len());
@@ -385,8 +395,8 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
                 format!("duplicate service name `{}`", spec.name),
             );
         }
-        let (kind, node) = match (&spec.storage, &spec.compute) {
-            (Some(storage), None) => {
+        let (kind, node) = match (&spec.storage, &spec.compute, &spec.application) {
+            (Some(storage), None, None) => {
                 let path = format!("{path}.storage");
                 let store = storage::lower_store(
                     storage,
@@ -413,7 +423,7 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
                 };
                 (kind, node)
             }
-            (None, Some(compute)) => {
+            (None, Some(compute), None) => {
                 let path = format!("{path}.compute");
                 let instances =
                     resolve_counts(&compute.instances, &format!("{path}.instances"), &dc_index)?;
@@ -455,7 +465,32 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
                 };
                 (kind, node)
             }
-            _ => return err(path, "give exactly one of `storage` and `compute`"),
+            (None, None, Some(app)) => {
+                let path = format!("{path}.application");
+                let context = application::Context {
+                    datacenters: &datacenters,
+                    layouts: &layouts,
+                    dc_index: &dc_index,
+                    instance_law: &laws.instance,
+                    prices,
+                    network,
+                };
+                let (app, node) = application::lower_application(
+                    app,
+                    &path,
+                    &spec.name,
+                    &context,
+                    &mut builder,
+                    &mut usage,
+                )?;
+                (ServiceKind::Application(Box::new(app)), node)
+            }
+            _ => {
+                return err(
+                    path,
+                    "give exactly one of `storage`, `compute` and `application`",
+                );
+            }
         };
         let slas = lower_slas(&spec.slas, &format!("{path}.slas"), horizon, &kind)?;
         let monthly_bill = spec.monthly_bill;
@@ -525,8 +560,28 @@ fn causes(
         }
     }
     for service in services {
-        if let ServiceKind::Compute { instance_nodes, .. } = &service.kind {
-            instance_nodes.iter().for_each(|&i| set(i, "instance"));
+        match &service.kind {
+            ServiceKind::Compute { instance_nodes, .. } => {
+                instance_nodes.iter().for_each(|&i| set(i, "instance"));
+            }
+            ServiceKind::Application(app) => {
+                app.instance_nodes.iter().for_each(|&i| set(i, "instance"));
+                for tier in &app.tiers {
+                    tier.load_balancer_node
+                        .iter()
+                        .for_each(|&lb| set(lb, "load balancer"));
+                }
+            }
+            ServiceKind::Storage { .. } => {}
+        }
+    }
+    // A flow that no rule admits is down for good: its node has no process, yet it is
+    // the root cause.
+    for service in services {
+        if let ServiceKind::Application(app) = &service.kind {
+            for flow in app.flows.iter().filter(|f| f.admitted_pairs == 0) {
+                causes.set(flow.node, application::MISCONFIGURATION);
+            }
         }
     }
     causes
@@ -747,6 +802,27 @@ fn build_compute(
     layouts: &[Layout],
     law: &Option<Process>,
 ) -> (NodeId, Vec<NodeId>) {
+    let prefix = format!("service:{service}");
+    let nodes = place_instances(builder, &prefix, instances, datacenters, layouts, law);
+    let inputs: Vec<Input> = nodes.iter().map(|&n| n.into()).collect();
+    (
+        builder.add(&prefix, None, Requirement::AtLeast(min_up), &inputs),
+        nodes,
+    )
+}
+
+/// Adds instances named `{prefix}:instance:{data centre}:{j}`, the `j`-th of each data
+/// centre on its `j`-th place round-robin over racks, then hosts (on the site itself
+/// when it has no racks), with the instance law; returns them in the order of
+/// `instances`.
+pub(super) fn place_instances(
+    builder: &mut StructureBuilder,
+    prefix: &str,
+    instances: &[(usize, u32)],
+    datacenters: &[Datacenter],
+    layouts: &[Layout],
+    law: &Option<Process>,
+) -> Vec<NodeId> {
     let mut nodes: Vec<NodeId> = Vec::new();
     for &(dc, count) in instances {
         let layout = &layouts[dc];
@@ -762,26 +838,18 @@ fn build_compute(
             } else {
                 layout.anchors_by_rack[0][0]
             };
-            let name = format!("service:{service}:instance:{}:{j}", datacenters[dc].id);
+            let name = format!("{prefix}:instance:{}:{j}", datacenters[dc].id);
             nodes.push(builder.add(&name, law.clone(), Requirement::All, &[anchor.into()]));
         }
     }
-    let inputs: Vec<Input> = nodes.iter().map(|&n| n.into()).collect();
-    (
-        builder.add(
-            &format!("service:{service}"),
-            None,
-            Requirement::AtLeast(min_up),
-            &inputs,
-        ),
-        nodes,
-    )
+    nodes
 }
 
 /// EC2's "region unavailable": a zone (data centre) is unavailable when none of the
 /// service's instances there is up; a region is unavailable when more than one of its
 /// zones is. Returns a node that is down exactly when some region is unavailable.
-fn build_regions(
+/// `instance_nodes` holds the instances in the order of `instances`.
+pub(super) fn build_regions(
     builder: &mut StructureBuilder,
     service: &str,
     instances: &[(usize, u32)],
@@ -896,20 +964,23 @@ fn lower_sla(spec: &raw::SlaSpec, path: &str, kind: &ServiceKind) -> Result<Sla>
             return err(
                 format!("{path}.contract"),
                 format!(
-                    "`{}` is a {} contract but this is a {} service",
+                    "`{}` is a {} contract but this is {} service",
                     contract.key(),
                     if contract.for_storage() {
                         "storage"
                     } else {
                         "compute"
                     },
-                    kind.name()
+                    match kind {
+                        ServiceKind::Application(_) => "an application".to_string(),
+                        _ => format!("a {}", kind.name()),
+                    }
                 ),
             );
         }
         let request_factor = match kind {
             ServiceKind::Storage { request_factor, .. } => *request_factor,
-            ServiceKind::Compute { .. } => 1.0,
+            ServiceKind::Compute { .. } | ServiceKind::Application(_) => 1.0,
         };
         let mut sla = contract.sla(request_factor);
         if let Some(name) = &spec.name {
@@ -940,7 +1011,7 @@ fn lower_sla(spec: &raw::SlaSpec, path: &str, kind: &ServiceKind) -> Result<Sla>
             ServiceKind::Storage { request_factor, .. } => Measure::ErrorRate {
                 request_factor: *request_factor,
             },
-            ServiceKind::Compute { .. } => {
+            ServiceKind::Compute { .. } | ServiceKind::Application(_) => {
                 return err(measure_path, "`error_rate` measures storage services only");
             }
         },
@@ -948,7 +1019,7 @@ fn lower_sla(spec: &raw::SlaSpec, path: &str, kind: &ServiceKind) -> Result<Sla>
             if storage {
                 return err(
                     measure_path,
-                    "`region_unavailable` measures compute services only",
+                    "`region_unavailable` measures compute services and applications only",
                 );
             }
             let period_path = format!("{measure_path}.region_unavailable.period");
@@ -974,7 +1045,7 @@ fn lower_sla(spec: &raw::SlaSpec, path: &str, kind: &ServiceKind) -> Result<Sla>
             if storage {
                 return err(
                     measure_path,
-                    "`instance_uptime` measures compute services only",
+                    "`instance_uptime` measures compute services and applications only",
                 );
             }
             Measure::InstanceUptime

@@ -1,6 +1,7 @@
 //! Reading scenario files: parse (serde), check every field, and lower into a
 //! [`World`]. Errors name the JSON path of the bad field and the reason.
 
+mod application;
 mod lower;
 pub mod raw;
 mod storage;

@@ -41,6 +41,13 @@ pub struct Scenario {
     pub components: ComponentsSpec,
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
+    /// Prices for costing applications, in US dollars (default: as published in 2008).
+    #[serde(default)]
+    pub prices: Option<PricesSpec>,
+    /// Typical round trips and hops between instances, by addressing, reported for
+    /// applications' flows (default: as measured in 2008).
+    #[serde(default)]
+    pub network: Option<NetworkSpec>,
     /// Settings for `nines sweep`: field paths (e.g. "datacenters[0].racks") and the
     /// values to try; the sweep runs every combination. Ignored by `nines run`.
     #[serde(default)]
@@ -176,11 +183,13 @@ pub struct DatacenterSpec {
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
     pub name: String,
-    /// Give exactly one of `storage` and `compute`.
+    /// Give exactly one of `storage`, `compute` and `application`.
     #[serde(default)]
     pub storage: Option<StorageSpec>,
     #[serde(default)]
     pub compute: Option<ComputeSpec>,
+    #[serde(default)]
+    pub application: Option<ApplicationSpec>,
     #[serde(default)]
     pub slas: Vec<SlaSpec>,
     /// What the service costs a month (any currency): reports then give credits in
@@ -318,6 +327,146 @@ pub struct ComputeSpec {
     pub min_up: u32,
 }
 
+/// An n-tier application on compute instances: tiers of instances launched with
+/// security groups, optionally behind a load balancer, and the flows of traffic the
+/// application needs between the internet and its tiers. It is up while every tier has
+/// `min_up` instances up (and its load balancer up), and every flow has a healthy
+/// sender and a healthy receiver whose groups admit the traffic.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationSpec {
+    /// The account the security groups belong to.
+    pub account: String,
+    /// The account's security groups and their inbound rules. The group "default"
+    /// always exists and admits everything from its own members; declaring it adds
+    /// rules. Whatever no rule admits is denied.
+    #[serde(default)]
+    pub security_groups: Vec<SecurityGroupSpec>,
+    pub tiers: Vec<TierSpec>,
+    /// Traffic the application needs; each must be admitted for some pair of
+    /// instances, or the application is never up.
+    #[serde(default)]
+    pub flows: Vec<FlowSpec>,
+    /// Data the application keeps in the cloud's storage, in GB, costed at
+    /// `prices.storage_gb_month` (default 0).
+    #[serde(default)]
+    pub stored_gb: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroupSpec {
+    pub name: String,
+    /// Inbound rules: `PROTOCOL [PORTS] from SOURCE`, e.g. "tcp 443 from 0.0.0.0/0",
+    /// "tcp 8080 from group web", "udp 6000-6010 from 10.0.0.0/8", "icmp from group
+    /// default", "tcp 8080 from group web of account partner".
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierSpec {
+    /// The tier's name (not "internet", without ":").
+    pub name: String,
+    /// Instances in each data centre, spread over its racks and hosts like a compute
+    /// service's.
+    pub instances: BTreeMap<String, u32>,
+    /// The security groups every instance of the tier is launched with (fixed for its
+    /// life).
+    pub groups: Vec<String>,
+    /// The tier is up while at least this many of its instances are up.
+    pub min_up: u32,
+    /// A load balancer in front of the tier, failing and repaired on its own: the tier
+    /// is down while it is.
+    #[serde(default)]
+    pub load_balancer: Option<FailRepairSpec>,
+    /// The range the tier's elastic addresses lie in, e.g. "75.101.8.0/29". Without it
+    /// the instances' public addresses come from the cloud's pool, unknown in advance,
+    /// so only a "0.0.0.0/0" rule admits what they send to public addresses.
+    #[serde(default)]
+    pub public_addresses: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowSpec {
+    /// "internet", or a tier's name.
+    pub from: String,
+    /// A tier's name.
+    pub to: String,
+    pub protocol: ProtocolSpec,
+    /// The destination port (tcp and udp; icmp takes none).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Which of the destination's addresses the senders use (default "private" between
+    /// tiers; traffic from the internet always arrives at public addresses). Over
+    /// public addresses senders are seen by their public address only: only
+    /// address-range rules admit them, and the traffic is charged as regional transfer.
+    #[serde(default)]
+    pub addressing: Option<AddressingSpec>,
+    /// Data the flow carries a month, in GB, for its transfer cost (between tiers only).
+    #[serde(default)]
+    pub gb_per_month: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProtocolSpec {
+    Tcp,
+    Udp,
+    Icmp,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressingSpec {
+    /// The destination's private address: free, and the shorter route.
+    Private,
+    /// The destination's public or elastic address.
+    Public,
+}
+
+/// Prices, in US dollars. The defaults are EC2's and S3's prices as published in 2008:
+/// a small instance $0.10 an hour, storage $0.15 a GB-month, regional data transfer
+/// $0.01 a GB on each side (charged for traffic between instances over public or
+/// elastic addresses; traffic over private addresses is taken as staying in its zone,
+/// which was free).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PricesSpec {
+    /// One instance for one hour (default 0.10).
+    #[serde(default)]
+    pub instance_hour: Option<f64>,
+    /// One GB stored for a month (default 0.15).
+    #[serde(default)]
+    pub storage_gb_month: Option<f64>,
+    /// One GB of regional transfer, charged to the sender and to the receiver
+    /// (default 0.01).
+    #[serde(default)]
+    pub regional_transfer_gb: Option<f64>,
+}
+
+/// Typical routes between instances (defaults as measured in 2008: about 0.3 ms and 3
+/// hops over private addresses, about 1.5 ms and 12 hops over public ones).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    #[serde(default)]
+    pub private: Option<RouteSpec>,
+    #[serde(default)]
+    pub public: Option<RouteSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Typical round trip (ping), in milliseconds.
+    pub round_trip_ms: f64,
+    /// Typical number of network hops.
+    pub hops: u32,
+}
+
 /// An SLA: either a built-in `contract` (optionally renamed), or a `target`, a
 /// `window`, a `measure` and optional `credits`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -390,8 +539,8 @@ pub enum MeasureSpec {
     /// Storage only: S3's average of five-minute error rates, computed exactly from
     /// the fraction of object groups that are unreadable.
     ErrorRate,
-    /// Compute only: the share of periods in which more than one zone (data centre) of
-    /// a region had none of the service's instances up.
+    /// Compute and applications: the share of periods in which more than one zone (data
+    /// centre) of a region had none of the service's instances up.
     RegionUnavailable {
         /// Period length, a whole number of minutes that divides an hour (EC2 2008: 5).
         period: DurationText,
@@ -399,7 +548,8 @@ pub enum MeasureSpec {
         #[serde(default)]
         partial: Option<PartialSpec>,
     },
-    /// Compute only: each instance's own uptime; every instance is judged separately.
+    /// Compute and applications: each instance's own uptime; every instance is judged
+    /// separately.
     InstanceUptime,
 }
 

@@ -5,6 +5,7 @@
 //! seed or of draw order does not turn a correct simulator red.
 
 mod analytic;
+mod application;
 mod causes;
 mod cli;
 mod common;
