@@ -10,7 +10,8 @@
 //! JSON those commands write (`--json`), through small views of the fields they show.
 
 use crate::report::{
-    CausesReport, DowntimeReport, Estimate, Report, ServiceReport, SlaReport, format_hours,
+    CausesReport, DowntimeReport, DurabilityReport, Estimate, Report, ServiceReport, SlaReport,
+    format_hours,
 };
 use crate::scenario::units::HOURS_PER_YEAR;
 use crate::trace::{Trace, TraceEvent, clock};
@@ -1292,10 +1293,98 @@ fn service_section(s: &ServiceReport) -> String {
         "The share of trials (years) by how much downtime they had.",
     ));
     out.push_str(&causes_section(&s.downtime_causes));
+    if let Some(d) = &s.durability {
+        out.push_str(&durability_section(d));
+    }
     for sla in &s.slas {
         out.push_str(&sla_section(sla, s.monthly_bill));
     }
     out.push_str("</section>\n");
+    out
+}
+
+/// Stored data kept and lost: the headline figures, the closest calls and the failure
+/// sequences that lost data.
+fn durability_section(d: &DurabilityReport) -> String {
+    let mut out = format!(
+        "<h3>Durability: {} over {} object groups</h3>\n",
+        escape(&d.redundancy),
+        d.object_groups
+    );
+    let or_inf = |x: Option<f64>, f: &dyn Fn(f64) -> String| x.map_or("∞".to_string(), f);
+    let years = |y: f64| format!("{y:.3e} years");
+    let rows = vec![
+        estimate_row(
+            "P(any group lost within the horizon)",
+            Interval::from(&d.loss_probability),
+            probability,
+        ),
+        estimate_row(
+            "share of data lost",
+            Interval::from(&d.fraction_lost),
+            probability,
+        ),
+        vec![
+            "nines per object-year".to_string(),
+            or_inf(d.nines_per_object_year.mean, &|n| format!("{n:.1}")),
+            format!(
+                "[{}, {}]",
+                or_inf(d.nines_per_object_year.ci95[0], &|n| format!("{n:.1}")),
+                or_inf(d.nines_per_object_year.ci95[1], &|n| format!("{n:.1}"))
+            ),
+        ],
+        vec![
+            "mean time to data loss".to_string(),
+            d.mean_years_to_loss
+                .mean
+                .map_or("none seen".to_string(), years),
+            format!(
+                "[{}, {}]",
+                or_inf(d.mean_years_to_loss.ci95[0], &years),
+                or_inf(d.mean_years_to_loss.ci95[1], &years)
+            ),
+        ],
+        vec![
+            "pieces re-created a year (outside their home site)".to_string(),
+            format!(
+                "{:.1} ({:.1})",
+                d.copies_per_year, d.degraded_copies_per_year
+            ),
+            String::new(),
+        ],
+    ];
+    out.push_str(&table(&header(&["", "estimate", "95 % interval"]), &rows));
+    out.push_str(&format!("<p>Estimated by {}.</p>\n", escape(d.method)));
+    let calls: Vec<(String, Interval)> = d
+        .closest_calls
+        .iter()
+        .filter(|c| c.missing > 0)
+        .map(|c| {
+            (
+                format!("{} missing", c.missing),
+                Interval {
+                    mean: c.probability,
+                    ci95: [c.probability, c.probability],
+                },
+            )
+        })
+        .collect();
+    if !calls.is_empty() {
+        out.push_str(&figure(
+            probability_bars(&calls, "share of trials"),
+            "Closest calls: the share of trials (years) in which the worst object group was \
+             missing that many pieces at once.",
+        ));
+    }
+    if !d.loss_causes.is_empty() {
+        let rows: Vec<Vec<String>> = d
+            .loss_causes
+            .iter()
+            .take(10)
+            .map(|c| vec![escape(&c.causes.join(" + ")), percent(c.share, 1)])
+            .collect();
+        out.push_str(&table(&header(&["lost by", "share of lost groups"]), &rows));
+    }
     out
 }
 

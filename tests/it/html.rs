@@ -190,3 +190,24 @@ fn text_from_the_scenario_is_escaped() {
     // The title too.
     assert!(reports[0].contains("<title>nines: Zone &lt;b&gt;&amp;"));
 }
+
+#[test]
+fn a_storage_report_shows_durability() {
+    // Three copies in one flood-prone site lose data about once a century: with 2,000
+    // trials some are lost, so the closest calls and the causes appear too.
+    let html = report(
+        &["run", "--trials", "2000"],
+        &[&shipped("three-copies-one-dc.json")],
+    );
+    check_document(&html);
+    for text in [
+        "<h3>Durability: 3 replicas over 1000 object groups</h3>",
+        "P(any group lost within the horizon)",
+        "nines per object-year",
+        "Closest calls",
+        "flood plain flood-us-east + flood plain flood-us-east + flood plain flood-us-east",
+        "Estimated by plain Monte Carlo.",
+    ] {
+        assert!(html.contains(text), "missing {text}");
+    }
+}
