@@ -35,6 +35,8 @@ pub struct ServiceDifference {
     pub service: usize,
     /// Fraction of the horizon down, per trial.
     pub unavailability: Moments,
+    /// Whether some object group was lost (1) or not (0), per trial: storage only.
+    pub data_loss: Moments,
     /// Per SLA of the first design's service: the matching SLA's differences, if any.
     pub slas: Vec<Option<SlaDifference>>,
 }
@@ -77,6 +79,7 @@ impl ComparisonSummary {
                         Some(ServiceDifference {
                             service,
                             unavailability: Moments::new(),
+                            data_loss: Moments::new(),
                             slas,
                         })
                     })
@@ -107,6 +110,12 @@ impl ComparisonSummary {
                 difference
                     .unavailability
                     .push((b.downtime - a.downtime) / horizon);
+                if let (Some(x), Some(y)) = (&a.durability, &b.durability) {
+                    let lost = |d: &crate::durability::DurabilityOutcome| {
+                        f64::from(u8::from(d.groups_lost > 0))
+                    };
+                    difference.data_loss.push(lost(y) - lost(x));
+                }
                 for (k, sla) in difference.slas.iter_mut().enumerate() {
                     let Some(sla) = sla else {
                         continue;
@@ -133,6 +142,7 @@ impl Merge for ComparisonSummary {
                     continue;
                 };
                 service.unavailability.merge(&other.unavailability);
+                service.data_loss.merge(&other.data_loss);
                 for (sla, other) in service.slas.iter_mut().zip(&other.slas) {
                     if let (Some(sla), Some(other)) = (sla, other) {
                         sla.breach_fraction.merge(&other.breach_fraction);

@@ -62,6 +62,9 @@ struct ServiceDifferenceReport {
     name: String,
     availability: Difference,
     downtime_hours_per_year: Difference,
+    /// Probability of losing some object group within the horizon (storage).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_loss_probability: Option<Difference>,
     slas: Vec<SlaDifferenceReport>,
 }
 
@@ -164,6 +167,8 @@ fn comparison_report(
                             &difference.unavailability,
                             HOURS_PER_YEAR,
                         ),
+                        data_loss_probability: (difference.data_loss.count() > 0)
+                            .then(|| Difference::of(&difference.data_loss, 1.0)),
                         slas: base
                             .slas
                             .iter()
@@ -248,9 +253,20 @@ fn table(report: &ComparisonReport) -> String {
             let bill = other
                 .monthly_bill
                 .map_or(String::new(), |b| format!(", bill {b} a month"));
+            let cost = other.application.as_ref().map_or(String::new(), |a| {
+                format!(", costs ${:.2} a month", a.monthly_cost)
+            });
+            let loss = other.durability.as_ref().map_or(String::new(), |d| {
+                format!(
+                    ", P(data loss) {:.4} % [{:.4}, {:.4}]",
+                    d.loss_probability.mean * 100.0,
+                    d.loss_probability.ci95[0] * 100.0,
+                    d.loss_probability.ci95[1] * 100.0
+                )
+            });
             let _ = writeln!(
                 out,
-                "  [{}] availability {:.7} %, down {} a year{bill}",
+                "  [{}] availability {:.7} %, down {} a year{loss}{cost}{bill}",
                 (b'A' + i as u8) as char,
                 other.availability.mean * 100.0,
                 format_hours(other.downtime_hours_per_year.mean),
@@ -285,6 +301,13 @@ fn table(report: &ComparisonReport) -> String {
                 }),
                 difference(&d.downtime_hours_per_year, signed_hours)
             );
+            if let Some(loss) = &d.data_loss_probability {
+                let _ = writeln!(
+                    out,
+                    "      vs [A]: P(data loss) {}",
+                    difference(loss, |x| format!("{:+.4} %", x * 100.0))
+                );
+            }
             for sla in &d.slas {
                 let _ = writeln!(
                     out,

@@ -71,3 +71,20 @@ fn compare_needs_two_designs() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn losing_data_is_compared_trial_by_trial() {
+    // Six copies in three sites never lost a group in these trials; three copies in one
+    // flood-prone site lose all three when it floods (about 1 % a year). The paired
+    // difference of the loss indicator then equals B's own loss probability exactly
+    // (A contributes 0 in every trial), and it is significant.
+    let report = compare("s3-six-copies.json", "three-copies-one-dc.json", "4000");
+    let a = &report["designs"][0]["services"][0]["durability"]["loss_probability"]["mean"];
+    let b = &report["designs"][1]["services"][0]["durability"]["loss_probability"]["mean"];
+    assert_eq!(a.as_f64(), Some(0.0));
+    let b = b.as_f64().unwrap();
+    assert!(b > 0.002 && b < 0.03, "{b}");
+    let d = &report["differences"][0]["services"][0]["data_loss_probability"];
+    assert!((d["mean"].as_f64().unwrap() - b).abs() < 1e-12);
+    assert_eq!(d["significant"], true);
+}
