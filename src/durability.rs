@@ -315,6 +315,38 @@ pub struct Durability<'w> {
     gone: Vec<u32>,
     seed: u64,
     trial: u64,
+    /// When set, every change of a piece is recorded here (for `nines trace`).
+    pub log: Option<Vec<PieceEvent>>,
+}
+
+/// A piece of an object group was lost or re-created, or the group was lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PieceEvent {
+    pub time: Time,
+    /// The storage service (index into `World::services`) and its object group.
+    pub service: usize,
+    pub group: u32,
+    pub change: PieceChange,
+    /// Pieces of the group present after the change, out of `pieces`.
+    pub present: u32,
+    pub pieces: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PieceChange {
+    Lost,
+    Recreated,
+    GroupLost,
+}
+
+impl PieceChange {
+    pub fn name(self) -> &'static str {
+        match self {
+            PieceChange::Lost => "piece lost",
+            PieceChange::Recreated => "piece re-created",
+            PieceChange::GroupLost => "group lost",
+        }
+    }
 }
 
 /// Index of the link inside data centre `dc`, or between `a` and `b`.
@@ -411,6 +443,7 @@ impl<'w> Durability<'w> {
             gone: vec![0; world.datacenters.len()],
             seed: 0,
             trial: 0,
+            log: None,
         }
     }
 
@@ -539,6 +572,21 @@ impl<'w> Durability<'w> {
         }
         notes.clear();
         dynamics.observer.notes().list = notes;
+    }
+
+    /// Records a change for a trace, when recording.
+    fn record(&mut self, s: usize, g: usize, change: PieceChange, present: u32, now: Time) {
+        if let Some(log) = &mut self.log {
+            let st = &self.stores[s];
+            log.push(PieceEvent {
+                time: now,
+                service: st.service,
+                group: g as u32,
+                change,
+                present,
+                pieces: st.pieces_per_group,
+            });
+        }
     }
 
     fn cause_of(&self, node: NodeId) -> u32 {
@@ -676,6 +724,9 @@ impl<'w> Durability<'w> {
         st.cause[p as usize] = cause;
         let missing = st.pieces_per_group - u32::from(st.group[g].present);
         st.outcome.deepest = st.outcome.deepest.max(missing);
+        let present = u32::from(st.group[g].present);
+        self.record(s, g, PieceChange::Lost, present, now);
+        let st = &mut self.stores[s];
         if st.group[g].lost {
             st.piece[p as usize].phase = Phase::Abandoned;
         } else if u32::from(st.group[g].present) < st.needed {
@@ -731,6 +782,9 @@ impl<'w> Durability<'w> {
         let st = &mut self.stores[s];
         st.group[g].lost = true;
         st.outcome.groups_lost += 1;
+        let present = u32::from(st.group[g].present);
+        self.record(s, g, PieceChange::GroupLost, present, now);
+        let st = &mut self.stores[s];
         st.outcome.first_loss.get_or_insert(now);
         *st.loss_causes.entry(causes).or_insert(0) += 1;
         for _ in 0..crews_freed {
@@ -931,6 +985,8 @@ impl<'w> Durability<'w> {
             st.group[g].reachable += 1;
         }
         st.outcome.copies += 1;
+        let present = u32::from(st.group[g].present);
+        self.record(s, g, PieceChange::Recreated, present, now);
         self.refresh(s, g, dynamics, now);
         self.release_crew(s, dynamics, scheduler);
     }

@@ -13,6 +13,7 @@
 //! - [`trial`], [`summary`], [`montecarlo`]: one trial, many trials, in parallel;
 //! - [`report`], [`cli`]: what the user sees.
 pub mod analyze;
+pub mod autoscaling;
 pub mod cli;
 pub mod compare;
 pub mod durability;

@@ -43,8 +43,15 @@ const CHUNK_ROOTS: u64 = 8;
 /// Largest splitting factor at one level.
 const MAX_SPLIT: u32 = 1_000_000;
 
-/// Copies one root may spawn in all; beyond it, splits are cut (still unbiased).
+/// Paths one root may spawn at most; beyond its allowance, splits are cut (which
+/// keeps the estimate unbiased). The allowance is also cut to a share of the run's
+/// budget of paths (see [`Target::max_paths`]), so that one round cannot overrun it.
 const MAX_PATHS_PER_ROOT: u64 = 1_000_000;
+
+/// A root's allowance of paths under `budget` for the whole run.
+fn allowance(budget: u64) -> u64 {
+    (budget / ROUND_ROOTS).clamp(1_000, MAX_PATHS_PER_ROOT)
+}
 
 /// Pilot rounds at most.
 const PILOT_ROUNDS: u32 = 16;
@@ -174,6 +181,8 @@ struct Explorer<'a> {
     /// Level of data loss: one more piece missing than the code tolerates.
     loss: u32,
     splits: &'a [u32],
+    /// Paths this root may spawn.
+    allowance: u64,
     seed: u64,
     root: u64,
     copies: u64,
@@ -235,7 +244,7 @@ impl Explorer<'_> {
     /// The factor at level `k`, cut to what is left of the root's allowance of paths.
     fn split_at(&mut self, k: u32) -> u32 {
         let split = self.splits[k as usize];
-        let room = MAX_PATHS_PER_ROOT.saturating_sub(self.paths).max(1);
+        let room = self.allowance.saturating_sub(self.paths).max(1);
         if u64::from(split) > room {
             self.tally.capped = true;
             return room as u32;
@@ -252,6 +261,7 @@ fn run_roots(
     store: usize,
     loss: u32,
     splits: &[u32],
+    allowance: u64,
     seed: u64,
     first: u64,
     roots: u64,
@@ -270,6 +280,7 @@ fn run_roots(
                         store,
                         loss,
                         splits,
+                        allowance,
                         seed,
                         root,
                         copies: 0,
@@ -345,6 +356,7 @@ pub fn estimate_loss(
             store,
             loss,
             &splits,
+            allowance(target.max_paths),
             pilot_seed,
             u64::from(rounds) * ROUND_ROOTS,
             ROUND_ROOTS,
@@ -379,6 +391,7 @@ pub fn estimate_loss(
             store,
             loss,
             &splits,
+            allowance(target.max_paths),
             main_seed,
             round * ROUND_ROOTS,
             ROUND_ROOTS,
@@ -458,13 +471,20 @@ fn summarise(
     }
     if total.capped {
         warnings.push(format!(
-            "splits were cut at {MAX_PATHS_PER_ROOT} paths per root trial"
+            "splits were cut at {} paths per root trial",
+            allowance(target.max_paths)
         ));
     }
     Estimate {
         method: "multilevel splitting",
         probability: mean,
-        ci95: [(mean - half).max(0.0), (mean + half).min(1.0)],
+        // With no loss seen, the roots say nothing about how small the probability is
+        // (only that it is below what splitting could reach): the whole range.
+        ci95: if total.roots_hit == 0 {
+            [0.0, 1.0]
+        } else {
+            [(mean - half).max(0.0), (mean + half).min(1.0)]
+        },
         relative_error,
         roots: total.roots,
         roots_that_lost_data: total.roots_hit,

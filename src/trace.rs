@@ -6,9 +6,8 @@
 //! A trace replays trial `k` of a run exactly: the same seed and trial index give the
 //! same history as in `nines run`.
 
-use crate::engine::{self, Scheduler, Time};
-use crate::reliability::{Dynamics, NodeId, Observer};
-use crate::trial::{DEFAULT_EVENT_BUDGET, TrialRunner};
+use crate::reliability::NodeId;
+use crate::trial::TrialRunner;
 use crate::world::World;
 use serde::Serialize;
 
@@ -21,6 +20,10 @@ pub struct TraceEvent {
     pub state: &'static str,
     /// Whether this is a service (rather than a component).
     pub service: bool,
+    /// For a piece of stored data lost or re-created: the group's pieces present after
+    /// it ("4 of 6 pieces").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pieces: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -64,65 +67,36 @@ pub struct Trace {
     pub services: Vec<ServiceResult>,
 }
 
-/// Records components' own transitions and the watched services' changes.
-struct Log<'w> {
-    world: &'w World,
-    /// The services' nodes, by watch index.
-    services: &'w [NodeId],
-    events: Vec<TraceEvent>,
-}
-
-impl Log<'_> {
-    fn record(&mut self, node: NodeId, time: Time, up: bool, service: bool) {
-        self.events.push(TraceEvent {
-            time_hours: time,
-            name: self.world.structure.name(node).to_string(),
-            state: if up { "up" } else { "down" },
-            service,
-        });
-    }
-}
-
-impl Observer for Log<'_> {
-    fn on_start(&mut self, watch: u32, up: bool) {
-        if !up {
-            self.record(self.services[watch as usize], 0.0, up, true);
-        }
-    }
-
-    fn on_change(&mut self, watch: u32, time: Time, up: bool) {
-        self.record(self.services[watch as usize], time, up, true);
-    }
-
-    fn on_transition(&mut self, node: NodeId, time: Time, up: bool) {
-        self.record(node, time, up, false);
-    }
-}
-
 /// Replays trial `trial` of a run of `world` seeded with `seed`.
 pub fn trace(world: &World, seed: u64, trial: u64) -> Trace {
-    let structure = &world.structure;
-    let services: Vec<NodeId> = world.services.iter().map(|s| s.node).collect();
-    let log = Log {
-        world,
-        services: &services,
-        events: Vec::new(),
-    };
-    let mut dynamics = Dynamics::new(structure, &services, log);
-    let mut scheduler = Scheduler::new(world.horizon);
-    dynamics.start(&mut scheduler, world.initial_state, seed, trial);
-    // Components that start the trial down were reported by `start` at time 0, after
-    // the services' initial states: put the events in time order.
-    dynamics
-        .observer
-        .events
-        .sort_by(|a, b| a.time_hours.total_cmp(&b.time_hours));
-    // The run's event budget applies to the measured replay below, which reports it.
-    let _ = engine::run_within(&mut dynamics, &mut scheduler, DEFAULT_EVENT_BUDGET);
-    let events = dynamics.observer.events;
-
     let mut runner = TrialRunner::new(world);
-    let outcome = runner.run(seed, trial);
+    let (outcome, changes, pieces) = runner.run_logged(seed, trial);
+    let name = |node: NodeId| world.structure.name(node).to_string();
+    let mut events: Vec<TraceEvent> = changes
+        .iter()
+        .map(|c| TraceEvent {
+            time_hours: c.time,
+            name: name(c.node),
+            state: if c.up { "up" } else { "down" },
+            service: c.service.is_some(),
+            pieces: None,
+        })
+        .collect();
+    events.extend(pieces.iter().map(|p| TraceEvent {
+        time_hours: p.time,
+        name: format!(
+            "service:{}:group:{}",
+            world.services[p.service].name, p.group
+        ),
+        state: p.change.name(),
+        service: false,
+        pieces: Some(format!("{} of {} pieces", p.present, p.pieces)),
+    }));
+    // Components that start the trial down are reported at time 0 after the services'
+    // initial states, and pieces after the changes that moved them: a stable sort by
+    // time puts everything in order and keeps causes before their effects.
+    events.sort_by(|a, b| a.time_hours.total_cmp(&b.time_hours));
+    let outcome = &outcome;
     let services = world
         .services
         .iter()
@@ -203,11 +177,14 @@ impl Trace {
         for e in &self.events {
             let _ = writeln!(
                 out,
-                "  {}  {:<4} {}{}",
+                "  {}  {:<4} {}{}{}",
                 clock(e.time_hours),
                 e.state,
                 if e.service { "SERVICE " } else { "" },
-                e.name
+                e.name,
+                e.pieces
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" ({p})"))
             );
         }
         for s in &self.services {

@@ -1,7 +1,8 @@
 //! One Monte Carlo trial of a [`World`]: run its components on the engine and measure
 //! each service, and each SLA the way its contract measures it.
 
-use crate::durability::{Durability, DurabilityOutcome, HasNotes, Notes, StorageEvent};
+use crate::autoscaling::{Autoscaler, HasScaleNotes, ScaleEvent, ScaleNotes};
+use crate::durability::{Durability, DurabilityOutcome, HasNotes, Notes, PieceEvent, StorageEvent};
 use crate::engine::{self, Model, Scheduler, Time};
 use crate::reliability::{Dynamics, NodeId, Observer};
 use crate::scenario::units::HOURS_PER_YEAR;
@@ -372,24 +373,65 @@ impl Observer for Meter {
 struct Watchers {
     meter: Meter,
     notes: Notes,
+    /// Auto-scaling's notes on instances and sites.
+    scale: ScaleNotes,
+    /// Per meter watch index: the service whose node it is, and the node, if any.
+    service_of_watch: Vec<Option<(usize, NodeId)>>,
+    /// When set, every component's own change and every service's change (for `nines
+    /// trace`).
+    log: Option<Vec<Change>>,
+}
+
+/// A change recorded for a trace: a component's own failure or repair (`service`
+/// `None`), or a service going down or up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub time: Time,
+    pub node: NodeId,
+    pub service: Option<usize>,
+    pub up: bool,
+}
+
+impl Watchers {
+    #[inline]
+    fn log_service(&mut self, watch: u32, time: Time, up: bool) {
+        if let Some(log) = &mut self.log
+            && let Some((service, node)) = self.service_of_watch[watch as usize]
+        {
+            log.push(Change {
+                time,
+                node,
+                service: Some(service),
+                up,
+            });
+        }
+    }
 }
 
 impl Observer for Watchers {
     #[inline]
     fn on_start(&mut self, watch: u32, up: bool) {
-        if self.notes.owns(watch) {
+        // Auto-scaling reads its nodes' start states itself.
+        if self.scale.owns(watch) {
+        } else if self.notes.owns(watch) {
             self.notes.on_start(watch, up);
         } else {
             self.meter.on_start(watch, up);
+            if !up {
+                self.log_service(watch, 0.0, up);
+            }
         }
     }
 
     #[inline]
     fn on_change(&mut self, watch: u32, time: Time, up: bool) {
-        if self.notes.owns(watch) {
+        if self.scale.owns(watch) {
+            self.scale.on_change(watch, up);
+        } else if self.notes.owns(watch) {
             self.notes.on_change(watch, up);
         } else {
             self.meter.on_change(watch, time, up);
+            self.log_service(watch, time, up);
         }
     }
 
@@ -397,6 +439,14 @@ impl Observer for Watchers {
     fn on_transition(&mut self, node: NodeId, time: Time, up: bool) {
         self.meter.on_transition(node, time, up);
         self.notes.on_transition(node, up);
+        if let Some(log) = &mut self.log {
+            log.push(Change {
+                time,
+                node,
+                service: None,
+                up,
+            });
+        }
     }
 }
 
@@ -406,11 +456,24 @@ impl HasNotes for Watchers {
     }
 }
 
+impl HasScaleNotes for Watchers {
+    fn scale_notes(&mut self) -> &mut ScaleNotes {
+        &mut self.scale
+    }
+}
+
 /// An event of a trial: a component's own change, or one of the storage layer's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrialEvent {
     Node(NodeId),
     Storage(StorageEvent),
+    Scale(ScaleEvent),
+}
+
+impl From<ScaleEvent> for TrialEvent {
+    fn from(event: ScaleEvent) -> Self {
+        TrialEvent::Scale(event)
+    }
 }
 
 impl From<NodeId> for TrialEvent {
@@ -431,6 +494,7 @@ impl From<StorageEvent> for TrialEvent {
 struct TrialModel<'w> {
     dynamics: Dynamics<'w, Watchers>,
     durability: Durability<'w>,
+    autoscaler: Autoscaler<'w>,
 }
 
 impl Model for TrialModel<'_> {
@@ -450,6 +514,12 @@ impl Model for TrialModel<'_> {
             TrialEvent::Storage(event) => {
                 self.durability.handle(event, &mut self.dynamics, scheduler)
             }
+            TrialEvent::Scale(event) => {
+                self.autoscaler.handle(event, &mut self.dynamics, scheduler)
+            }
+        }
+        if !self.dynamics.observer.scale.list.is_empty() {
+            self.autoscaler.apply(&mut self.dynamics, scheduler);
         }
         if !self.dynamics.observer.notes.list.is_empty() {
             self.durability.apply(&mut self.dynamics, scheduler);
@@ -569,7 +639,18 @@ impl<'w> TrialRunner<'w> {
             subscribers,
         };
         let durability = Durability::new(world);
-        // Places for data are watched after the meter's nodes, when anything is stored.
+        let service_of_watch = watched
+            .iter()
+            .map(|&node| {
+                let s = world.services.iter().position(|s| s.node == node)?;
+                Some((s, node))
+            })
+            .collect();
+        // Auto-scaling's nodes are watched after the meter's, then places for data,
+        // when anything is stored (durability owns every watch index from its base on).
+        let autoscaler = Autoscaler::new(world);
+        let scale = ScaleNotes::new(watched.len() as u32, autoscaler.watched().len() as u32);
+        watched.extend_from_slice(autoscaler.watched());
         let notes = Notes::new(world, watched.len() as u32);
         if !durability.is_empty() {
             watched.extend(world.anchors.iter().map(|a| a.node));
@@ -593,8 +674,19 @@ impl<'w> TrialRunner<'w> {
             world,
             scheduler: Scheduler::new(world.horizon),
             model: TrialModel {
-                dynamics: Dynamics::new(&world.structure, &watched, Watchers { meter, notes }),
+                dynamics: Dynamics::new(
+                    &world.structure,
+                    &watched,
+                    Watchers {
+                        meter,
+                        notes,
+                        scale,
+                        service_of_watch,
+                        log: None,
+                    },
+                ),
                 durability,
+                autoscaler,
             },
             tracked,
             event_budget: DEFAULT_EVENT_BUDGET,
@@ -617,6 +709,22 @@ impl<'w> TrialRunner<'w> {
         self.finish(trial, fired)
     }
 
+    /// Runs trial `trial` of a run seeded with `seed` as [`run`](Self::run) does, and
+    /// returns every change it went through: components' own failures and repairs,
+    /// services going down and up, pieces of stored data lost and re-created.
+    pub fn run_logged(
+        &mut self,
+        seed: u64,
+        trial: u64,
+    ) -> (TrialOutcome, Vec<Change>, Vec<PieceEvent>) {
+        self.model.dynamics.observer.log = Some(Vec::new());
+        self.model.durability.log = Some(Vec::new());
+        let outcome = self.run(seed, trial).clone();
+        let changes = self.model.dynamics.observer.log.take().unwrap_or_default();
+        let pieces = self.model.durability.log.take().unwrap_or_default();
+        (outcome, changes, pieces)
+    }
+
     /// Sets up trial `trial` at time 0: every component in its initial state.
     pub fn begin(&mut self, seed: u64, trial: u64) {
         let world = self.world;
@@ -632,6 +740,9 @@ impl<'w> TrialRunner<'w> {
         self.model
             .dynamics
             .start(&mut self.scheduler, world.initial_state, seed, trial);
+        self.model
+            .autoscaler
+            .start(&mut self.model.dynamics, &mut self.scheduler, seed, trial);
         self.model
             .durability
             .start(&mut self.model.dynamics, &mut self.scheduler);
@@ -719,6 +830,7 @@ impl TrialRunner<'_> {
         let mut child = self.clone();
         child.model.dynamics.reseed(seed, trial);
         child.model.durability.reseed(seed, trial);
+        child.model.autoscaler.reseed(seed, trial);
         let now = child.scheduler.now();
         let dynamics = &mut child.model.dynamics;
         let mut queued = vec![false; self.world.structure.node_count()];
@@ -727,7 +839,7 @@ impl TrialRunner<'_> {
                 queued[node.index()] = true;
                 dynamics.redraw(node, now).unwrap_or(time)
             }
-            TrialEvent::Storage(_) => time,
+            TrialEvent::Storage(_) | TrialEvent::Scale(_) => time,
         });
         // A phase whose end was drawn past the horizon has no event: it may end
         // before the horizon now.
@@ -749,6 +861,13 @@ fn depends_on(world: &World, service: &Service) -> Vec<NodeId> {
         for &dc in &store.datacenters {
             let range = world.datacenters[dc].anchors.clone();
             nodes.extend(range.map(|a| world.anchors[a as usize].node));
+        }
+    }
+    // Auto-scaled slots have no inputs: blame their instances and sites.
+    if let ServiceKind::Application(app) = &service.kind {
+        for scaling in app.tiers.iter().filter_map(|t| t.autoscaling.as_ref()) {
+            nodes.extend_from_slice(&scaling.originals);
+            nodes.extend(scaling.sites.iter().map(|&(_, site)| site));
         }
     }
     nodes

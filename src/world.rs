@@ -236,8 +236,33 @@ pub struct AppTier {
     pub load_balancer_node: Option<NodeId>,
     /// Up while at least `min_up` instances are up and the load balancer (if any) is.
     pub node: NodeId,
-    /// The tier's instances: a range of [`Application::instance_nodes`].
+    /// The tier's instances: a range of [`Application::instance_nodes`]. With
+    /// auto-scaling these are the instance slots' nodes.
     pub instance_range: std::ops::Range<usize>,
+    pub autoscaling: Option<Autoscaling>,
+}
+
+/// A tier's auto-scaling group: each instance is a *slot*, a node with no process of
+/// its own that `crate::autoscaling` sets up while the slot's current incarnation (the
+/// first instance, or the latest replacement) is up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Autoscaling {
+    /// Time from a launch until the replacement is up.
+    pub launch_delay: Law,
+    /// Time from a failure until the group notices it; `None`: at once.
+    pub detection: Option<Law>,
+    /// The instances first launched, one per slot, in the order of the tier's
+    /// `instances` (the slots' nodes are the tier's range of
+    /// [`Application::instance_nodes`]).
+    pub originals: Vec<NodeId>,
+    /// The data centre each slot starts in (indices into `World::datacenters`).
+    pub home: Vec<usize>,
+    /// Per data centre of the tier, in the tier's order: (data centre, a node up
+    /// exactly when its site is) — where replacements may be launched.
+    pub sites: Vec<(usize, NodeId)>,
+    /// A replacement's own process (the instance law); `None`: replacements fail only
+    /// with their site.
+    pub instance_law: Option<Process>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -135,14 +135,21 @@ fn table(report: &DurabilityReport) -> String {
             "{}: {} over {} object groups",
             s.name, s.redundancy, s.object_groups
         );
-        let _ = writeln!(
-            out,
-            "  P(any group lost)     {:.3e}  [{:.3e}, {:.3e}]  (±{:.1} %)",
-            e.probability,
-            e.ci95[0],
-            e.ci95[1],
-            e.relative_error * 100.0
-        );
+        if e.roots_that_lost_data == 0 {
+            let _ = writeln!(
+                out,
+                "  P(any group lost)     none seen: no root trial reached data loss"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  P(any group lost)     {:.3e}  [{:.3e}, {:.3e}]  (±{:.1} %)",
+                e.probability,
+                e.ci95[0],
+                e.ci95[1],
+                e.relative_error * 100.0
+            );
+        }
         if let Some(nines) = s.nines_per_fleet_year {
             let _ = writeln!(out, "  nines per fleet-year  {nines:.2}");
         }

@@ -8,16 +8,18 @@
 
 use super::ScenarioError;
 use super::lower::{
-    Layout, Usage, build_regions, err, place_instances, process, resolve_counts, unknown,
+    Layout, Usage, build_regions, duration, err, law, place_instances, process, resolve_counts,
+    unknown,
 };
 use super::raw;
+use crate::laws::Law;
 use crate::reliability::{Input, NodeId, Process, Requirement, StructureBuilder};
 use crate::security::{
     self, Cidr, DEFAULT_GROUP, Flow, FlowMatrix, GroupId, MAX_GROUP_NAME_CHARS, MAX_GROUPS, Origin,
     Protocol, RuleSpec, SecurityModel, SourceSpec, Via,
 };
 use crate::world::{
-    AppFlow, AppTier, Application, Datacenter, Network, Prices, Route, security_tier,
+    AppFlow, AppTier, Application, Autoscaling, Datacenter, Network, Prices, Route, security_tier,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -194,6 +196,37 @@ struct CheckedTier {
     groups: Vec<GroupId>,
     public_addresses: Option<Cidr>,
     load_balancer: Option<Process>,
+    /// Launch delay and detection delay (`None`: at once).
+    autoscaling: Option<(Law, Option<Law>)>,
+}
+
+/// A delay given as a duration or a law; `None` for a fixed 0.
+fn delay(spec: &raw::DelaySpec, path: &str) -> Result<Option<Law>> {
+    match spec {
+        raw::DelaySpec::Fixed(text) => {
+            let hours = duration(text, path)?;
+            if hours == 0.0 {
+                return Ok(None);
+            }
+            Law::deterministic(hours)
+                .map(Some)
+                .map_err(|e| ScenarioError::new(path, e.to_string()))
+        }
+        raw::DelaySpec::Law(spec) => law(spec, path).map(Some),
+    }
+}
+
+fn check_autoscaling(spec: &raw::AutoscalingSpec, path: &str) -> Result<(Law, Option<Law>)> {
+    let launch_path = format!("{path}.launch_delay");
+    let launch = match delay(&spec.launch_delay, &launch_path)? {
+        Some(law) if law.mean() > 0.0 => law,
+        _ => return err(launch_path, "must be more than 0"),
+    };
+    let detection = match &spec.detection {
+        None => None,
+        Some(spec) => delay(spec, &format!("{path}.detection"))?,
+    };
+    Ok((launch, detection))
 }
 
 fn check_tier(
@@ -241,12 +274,18 @@ fn check_tier(
                 .map_err(|e| ScenarioError::new(format!("{path}.public_addresses"), e.0))
         })
         .transpose()?;
+    let autoscaling = tier
+        .autoscaling
+        .as_ref()
+        .map(|spec| check_autoscaling(spec, &format!("{path}.autoscaling")))
+        .transpose()?;
     Ok(CheckedTier {
         instances,
         total,
         groups,
         public_addresses,
         load_balancer,
+        autoscaling,
     })
 }
 
@@ -417,7 +456,13 @@ pub(super) fn lower_application(
         + tier_count
         + flow_count
         + 2 * sites;
-    usage.add(&format!("{path}.tiers"), nodes, 0, links)?;
+    // Auto-scaled tiers: a slot per instance, a site watcher per data centre.
+    let scaled: u64 = tiers
+        .iter()
+        .filter(|t| t.autoscaling.is_some())
+        .map(|t| t.total + t.instances.len() as u64)
+        .sum();
+    usage.add(&format!("{path}.tiers"), nodes + scaled, 0, links + scaled)?;
 
     let prefix = format!("service:{service}");
     let mut instance_nodes: Vec<NodeId> = Vec::new();
@@ -434,6 +479,35 @@ pub(super) fn lower_application(
             cx.instance_law,
         ));
         let instance_range = start..instance_nodes.len();
+        let autoscaling = tier.autoscaling.as_ref().map(|(launch_delay, detection)| {
+            let originals = instance_nodes[instance_range.clone()].to_vec();
+            let mut home = Vec::with_capacity(originals.len());
+            let mut sites = Vec::with_capacity(tier.instances.len());
+            for &(dc, count) in &tier.instances {
+                let site = cx.datacenters[dc].node;
+                let name = format!("{tier_prefix}:autoscaling:site:{}", cx.datacenters[dc].id);
+                sites.push((
+                    dc,
+                    builder.add(&name, None, Requirement::All, &[site.into()]),
+                ));
+                home.extend(std::iter::repeat_n(dc, count as usize));
+            }
+            for (i, slot) in instance_nodes[instance_range.clone()]
+                .iter_mut()
+                .enumerate()
+            {
+                let name = format!("{tier_prefix}:slot:{}:{i}", cx.datacenters[home[i]].id);
+                *slot = builder.add(&name, None, Requirement::All, &[]);
+            }
+            Autoscaling {
+                launch_delay: launch_delay.clone(),
+                detection: detection.clone(),
+                originals,
+                home,
+                sites,
+                instance_law: cx.instance_law.clone(),
+            }
+        });
         let inputs = as_inputs(&instance_nodes[instance_range.clone()]);
         let enough = Requirement::AtLeast(spec.min_up);
         let (node, load_balancer_node) = match &tier.load_balancer {
@@ -458,6 +532,7 @@ pub(super) fn lower_application(
             load_balancer_node,
             node,
             instance_range,
+            autoscaling,
         });
     }
 

@@ -386,6 +386,21 @@ pub struct TierSpec {
     /// so only a "0.0.0.0/0" rule admits what they send to public addresses.
     #[serde(default)]
     pub public_addresses: Option<String>,
+    /// Replace failed instances automatically: each instance is a slot, up while its
+    /// current incarnation is.
+    #[serde(default)]
+    pub autoscaling: Option<AutoscalingSpec>,
+}
+
+/// An auto-scaling group keeping a tier's instance count.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscalingSpec {
+    /// Time from the launch of a replacement until it is up (more than 0).
+    pub launch_delay: DelaySpec,
+    /// Time from an instance's failure until the group notices it (default "0 s").
+    #[serde(default)]
+    pub detection: Option<DelaySpec>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -1,7 +1,10 @@
 //! Applications: tiers of instances, security groups, load balancers and flows, against
 //! answers derived by hand; their cost; `nines check`'s audit; bad input.
 
-use crate::common::{assert_close, exponential, nines, shipped, simulate, world};
+use crate::common::{
+    assert_close, deterministic as common_deterministic, exponential, nines, shipped, simulate,
+    world,
+};
 use nines::engine::{Model, Scheduler};
 use nines::reliability::Dynamics;
 use nines::report::Report;
@@ -438,6 +441,30 @@ fn bad_applications_name_the_field_and_exit_2() {
             "arrives at public addresses",
         ),
         (
+            Box::new(|s| {
+                s["services"][0]["application"]["tiers"][0]["autoscaling"] =
+                    json!({ "launch_delay": "0 s" })
+            }),
+            "`services[0].application.tiers[0].autoscaling.launch_delay`",
+            "must be more than 0",
+        ),
+        (
+            Box::new(|s| {
+                s["services"][0]["application"]["tiers"][0]["autoscaling"] =
+                    json!({ "launch_delay": "5 min", "cooldown": "1 h" })
+            }),
+            "services[0].application.tiers[0].autoscaling",
+            "unknown field `cooldown`",
+        ),
+        (
+            Box::new(|s| {
+                s["services"][0]["application"]["tiers"][0]["autoscaling"] =
+                    json!({ "launch_delay": "5 min", "detection": "soon" })
+            }),
+            "`services[0].application.tiers[0].autoscaling.detection`",
+            "",
+        ),
+        (
             Box::new(|s| s["prices"] = json!({ "instance_hour": -1 })),
             "`prices.instance_hour`",
             "must be an amount",
@@ -449,4 +476,103 @@ fn bad_applications_name_the_field_and_exit_2() {
         assert!(stderr.contains(path), "expected {path} in: {stderr}");
         assert!(stderr.contains(reason), "expected {reason} in: {stderr}");
     }
+}
+
+/// One tier of one instance (min_up 1) on a site that never fails and has no racks:
+/// the instance fails after Exp(mean 100 h) and its own repair is slow, Exp(mean
+/// 2000 h); a 100-year horizon, so that the start (steady state, or a slot starting
+/// down) weighs at most one cycle, under 6 h in 876,000 h: well under a standard error.
+fn one_slow_instance(autoscaling: Option<Value>) -> Value {
+    let mut tier = json!({ "name": "web", "instances": { "dc": 1 },
+                           "groups": ["web"], "min_up": 1 });
+    if let Some(autoscaling) = autoscaling {
+        tier["autoscaling"] = autoscaling;
+    }
+    json!({
+        "name": "one slow instance",
+        "horizon": "100 years",
+        "datacenters": [ { "id": "dc", "region": "r" } ],
+        "components": { "instance": { "fail": exponential(100.0), "repair": exponential(2000.0) } },
+        "services": [ { "name": "shop", "application": {
+            "account": "acme", "security_groups": seed_groups(),
+            "tiers": [tier],
+            "flows": [{ "from": "internet", "to": "web", "protocol": "tcp", "port": 443 }] } } ]
+    })
+}
+
+#[test]
+fn without_autoscaling_a_slow_repair_is_the_downtime() {
+    // The tier is up while its one instance is: alternating Exp(100 h) up and
+    // Exp(2000 h) down, unavailability R / (F + R) = 2000 / 2100 = 0.952381.
+    let w = world(one_slow_instance(None));
+    let (a, se) = availability(&w, 21, 400);
+    assert_close("no autoscaling", 1.0 - a, se, 2000.0 / 2100.0);
+}
+
+#[test]
+fn autoscaling_replaces_a_failed_instance_after_the_launch_delay() {
+    // With auto-scaling, detection 0 and a launch delay of exactly L = 5 h: each failure
+    // of the slot's incarnation is noticed at once and its replacement is up 5 h later,
+    // long before the failed one's own repair (mean 2000 h; the original, once repaired,
+    // is retired). The replacement is a fresh instance: its time to failure is again
+    // Exp(100 h). So the slot alternates Exp(F = 100 h) up and exactly L = 5 h down, an
+    // alternating renewal process: unavailability L / (F + L) = 5 / 105 = 0.047619.
+    let scaling = json!({ "launch_delay": "5 h" });
+    let w = world(one_slow_instance(Some(scaling)));
+    let app = application(&w, 0);
+    assert!(app.tiers[0].autoscaling.is_some());
+    let (a, se) = availability(&w, 22, 400);
+    assert_close("autoscaling, launch 5 h", 1.0 - a, se, 5.0 / 105.0);
+    // A detection delay adds to each outage: D = 3 h, L = 5 h: 8 / 108 = 0.074074.
+    let scaling = json!({ "launch_delay": common_deterministic(5.0), "detection": "3 h" });
+    let w = world(one_slow_instance(Some(scaling)));
+    let (a, se) = availability(&w, 23, 400);
+    assert_close(
+        "autoscaling, detect 3 h, launch 5 h",
+        1.0 - a,
+        se,
+        8.0 / 108.0,
+    );
+}
+
+#[test]
+fn a_replacement_goes_to_a_live_site_and_dies_with_it() {
+    // Two sites, one instance in each, both needed (min_up 2); instances never fail on
+    // their own. Site "a" is down (deterministically) from 10 h to 1010 h; "b" never
+    // fails. Horizon 500 h, all new. At 10 h a's instance goes down with its site; its
+    // own site being down, the replacement is launched in "b" (the tier's other site)
+    // and is up at 12 h: the tier is down exactly 2 h, 2 / 500 of the horizon.
+    let scenario = json!({
+        "name": "site outage",
+        "horizon": "500 h",
+        "initial_state": "all_new",
+        "datacenters": [
+            { "id": "a", "region": "r", "facility": { "fail": common_deterministic(10.0),
+                                                       "repair": common_deterministic(1000.0) } },
+            { "id": "b", "region": "r" }
+        ],
+        "services": [ { "name": "shop", "application": {
+            "account": "acme", "security_groups": seed_groups(),
+            "tiers": [{ "name": "web", "instances": { "a": 1, "b": 1 }, "groups": ["web"],
+                        "min_up": 2, "autoscaling": { "launch_delay": "2 h" } }],
+            "flows": [{ "from": "internet", "to": "web", "protocol": "tcp", "port": 443 }] } } ]
+    });
+    let w = world(scenario.clone());
+    let summary = simulate(&w, 24, 3);
+    let u = &summary.services[0].unavailability;
+    assert!((u.mean() - 2.0 / 500.0).abs() < 1e-12, "{}", u.mean());
+
+    // Now "b" fails too: up 20 h, down 30 h (down [20, 50) and [70, 100)); horizon
+    // 100 h. Slot a: down at 10 h, replaced in "b" at 12 h; the replacement goes down
+    // with "b" at 20 h; no site is up to launch in, so the group waits; at 50 h "b" and
+    // the replacement come back, and the launch is called off; down again [70, 100).
+    // Slot b follows its site: down [20, 50) and [70, 100). Both are needed: the tier
+    // is down [10, 12), [20, 50) and [70, 100): 62 h of 100.
+    let mut scenario = scenario;
+    scenario["horizon"] = json!("100 h");
+    scenario["datacenters"][1]["facility"] =
+        json!({ "fail": common_deterministic(20.0), "repair": common_deterministic(30.0) });
+    let summary = simulate(&world(scenario), 25, 3);
+    let u = &summary.services[0].unavailability;
+    assert!((u.mean() - 62.0 / 100.0).abs() < 1e-12, "{}", u.mean());
 }

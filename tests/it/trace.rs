@@ -98,3 +98,45 @@ fn a_trace_replays_the_trial_that_run_measured() {
     assert!((traced - measured).abs() < 1e-9, "{traced} vs {measured}");
     assert!(!trace["events"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn a_trace_follows_pieces_of_stored_data() {
+    // One group of two replicas on two disks of one site, only disks failing: disk 0
+    // fails at 1,000 h (deterministic, from new) and disk 1 at 1,000 h too but is
+    // replaced in 1 h; copies take 10 h, noticed at once. At 1,000 h both pieces are
+    // lost at once: "1 of 2", then "0 of 2" and the group is lost; the service goes
+    // down for good, and nothing is re-created.
+    let world = crate::common::world(serde_json::json!({
+        "name": "two pieces", "initial_state": "all_new", "horizon": "2000 h",
+        "components": { "disk": { "fail": { "deterministic": { "value": "1000 h" } },
+                                  "repair": { "deterministic": { "value": "1 h" } } } },
+        "datacenters": [ { "id": "a", "region": "r", "racks": 1, "hosts_per_rack": 1,
+                           "disks_per_host": 2 } ],
+        "services": [ { "name": "store", "storage": { "object_groups": 1,
+            "placement": { "per_datacenter": { "a": 2 } },
+            "repair": { "detection": "0 s", "copy": { "deterministic": { "value": "10 h" } } } } } ]
+    }));
+    let trace = nines::trace::trace(&world, 1, 0);
+    let pieces: Vec<(&str, &str)> = trace
+        .events
+        .iter()
+        .filter_map(|e| Some((e.state, e.pieces.as_deref()?)))
+        .collect();
+    assert_eq!(
+        pieces,
+        [
+            ("piece lost", "1 of 2 pieces"),
+            ("piece lost", "0 of 2 pieces"),
+            ("group lost", "0 of 2 pieces")
+        ]
+    );
+    let service: Vec<(f64, &str)> = trace
+        .events
+        .iter()
+        .filter(|e| e.service)
+        .map(|e| (e.time_hours, e.state))
+        .collect();
+    assert_eq!(service, [(1000.0, "down")]);
+    // 1,000 h down out of 2,000: the same as the run's measurement.
+    assert_eq!(trace.services[0].downtime_hours, 1000.0);
+}
