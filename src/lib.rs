@@ -19,6 +19,7 @@ pub mod compare;
 pub mod durability;
 pub mod engine;
 pub mod fuzzing;
+pub mod health;
 pub mod html;
 pub mod laws;
 pub mod markov;

@@ -160,6 +160,13 @@ pub struct ApplicationTierReport {
     pub min_up: u32,
     pub groups: Vec<String>,
     pub load_balancer: bool,
+    /// The load balancer's health check, in hours, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_check_hours: Option<f64>,
+    /// With a health check: the expected fraction of the tier's requests that failed
+    /// (sent to a failed instance not yet noticed, or while the tier was down).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_failed: Option<Estimate>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -181,9 +188,10 @@ pub struct ApplicationFlowReport {
     pub monthly_transfer_cost: f64,
 }
 
-fn application_report(app: &Application) -> ApplicationReport {
+fn application_report(app: &Application, s: &ServiceSummary, trials: u64) -> ApplicationReport {
     use crate::security::{Protocol, Via};
     let cost = app.monthly_cost();
+    let mut failed = s.requests_failed.iter();
     ApplicationReport {
         account: app.security.account().to_string(),
         tiers: app
@@ -199,6 +207,12 @@ fn application_report(app: &Application) -> ApplicationReport {
                     .map(|&g| app.security.group(g).name().to_string())
                     .collect(),
                 load_balancer: t.load_balancer.is_some(),
+                health_check_hours: t.health_check.as_ref().map(|h| h.delay),
+                requests_failed: t
+                    .health_check
+                    .as_ref()
+                    .and_then(|_| failed.next())
+                    .map(|m| Estimate::new(m.mean(), mean_ci(m, never_seen_bound(trials), 1.0))),
             })
             .collect(),
         flows: app
@@ -542,7 +556,7 @@ fn service_report(
             _ => None,
         },
         application: match &service.kind {
-            ServiceKind::Application(app) => Some(application_report(app)),
+            ServiceKind::Application(app) => Some(application_report(app, s, trials)),
             _ => None,
         },
         monthly_bill: service.monthly_bill,
@@ -790,9 +804,19 @@ fn write_application(out: &mut String, a: &ApplicationReport) {
         a.monthly_cost, a.monthly_instance_cost, a.monthly_storage_cost, a.monthly_transfer_cost
     );
     for t in &a.tiers {
+        let check = match (t.health_check_hours, &t.requests_failed) {
+            (Some(hours), Some(failed)) => format!(
+                "; health check {} s, requests failed {} (95 % {} to {})",
+                hours * 3600.0,
+                probability_text(failed.mean),
+                probability_text(failed.ci95[0]),
+                probability_text(failed.ci95[1])
+            ),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  tier {:<16} {} instances, up while {} are up{}",
+            "  tier {:<16} {} instances, up while {} are up{}{check}",
             t.name,
             t.instances,
             t.min_up,

@@ -105,6 +105,10 @@ pub struct ServiceSummary {
     pub slas: Vec<SlaSummary>,
     /// What happened to stored data (storage services only).
     pub durability: Option<DurabilitySummary>,
+    /// Per tier with a load balancer's health check, in order: the fraction of its
+    /// requests that failed, one value per trial (applications only).
+    #[serde(default)]
+    pub requests_failed: Vec<Moments>,
 }
 
 /// Lost object groups over all trials of a storage service.
@@ -343,6 +347,15 @@ impl RunSummary {
                         )),
                         ServiceKind::Compute { .. } | ServiceKind::Application(_) => None,
                     },
+                    requests_failed: match &service.kind {
+                        ServiceKind::Application(app) => app
+                            .tiers
+                            .iter()
+                            .filter(|t| t.health_check.is_some())
+                            .map(|_| Moments::new())
+                            .collect(),
+                        _ => Vec::new(),
+                    },
                 })
                 .collect(),
         }
@@ -371,6 +384,13 @@ impl RunSummary {
                 .push(f64::from(service.outages) / years);
             for (causes, hours) in &service.cause_hours {
                 add_cause_hours(&mut summary.cause_hours, causes, *hours);
+            }
+            for (moments, &failed) in summary
+                .requests_failed
+                .iter_mut()
+                .zip(&service.requests_failed)
+            {
+                moments.push(failed);
             }
             if let (Some(summary), Some(outcome)) = (&mut summary.durability, &service.durability) {
                 summary.push(outcome, self.horizon);
@@ -419,6 +439,13 @@ impl RunSummary {
             }
             for (sla, other) in summary.slas.iter_mut().zip(&other.slas) {
                 sla.merge(other);
+            }
+            for (moments, other) in summary
+                .requests_failed
+                .iter_mut()
+                .zip(&other.requests_failed)
+            {
+                moments.merge(other);
             }
             if let (Some(summary), Some(other)) = (&mut summary.durability, &other.durability) {
                 summary.merge(other);

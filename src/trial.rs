@@ -4,6 +4,7 @@
 use crate::autoscaling::{Autoscaler, HasScaleNotes, ScaleEvent, ScaleNotes};
 use crate::durability::{Durability, DurabilityOutcome, HasNotes, Notes, PieceEvent, StorageEvent};
 use crate::engine::{self, Model, Scheduler, Time};
+use crate::health::{HasHealthNotes, HealthChecks, HealthEvent, HealthNotes};
 use crate::reliability::{Dynamics, NodeId, Observer};
 use crate::scenario::units::HOURS_PER_YEAR;
 use crate::sla::{Measure, PartialPeriods, Sla};
@@ -46,6 +47,9 @@ pub struct ServiceOutcome {
     pub slas: Vec<SlaOutcome>,
     /// What happened to the stored data (storage services only).
     pub durability: Option<DurabilityOutcome>,
+    /// Per tier with a load balancer's health check, in order: the fraction of its
+    /// requests that failed (applications only).
+    pub requests_failed: Vec<f64>,
 }
 
 /// What one trial measured.
@@ -368,13 +372,16 @@ impl Observer for Meter {
     }
 }
 
-/// What watches a trial: the meter, and durability's notes on places for data.
+/// What watches a trial: the meter, and the notes of the mechanisms beside the
+/// structure — durability (places for data), auto-scaling and health checks (instances).
 #[derive(Debug, Clone)]
 struct Watchers {
     meter: Meter,
     notes: Notes,
     /// Auto-scaling's notes on instances and sites.
     scale: ScaleNotes,
+    /// The health checks' notes on instances and tiers.
+    health: HealthNotes,
     /// Per meter watch index: the service whose node it is, and the node, if any.
     service_of_watch: Vec<Option<(usize, NodeId)>>,
     /// When set, every component's own change and every service's change (for `nines
@@ -411,8 +418,8 @@ impl Watchers {
 impl Observer for Watchers {
     #[inline]
     fn on_start(&mut self, watch: u32, up: bool) {
-        // Auto-scaling reads its nodes' start states itself.
-        if self.scale.owns(watch) {
+        // Auto-scaling and the health checks read their nodes' start states themselves.
+        if self.scale.owns(watch) || self.health.owns(watch) {
         } else if self.notes.owns(watch) {
             self.notes.on_start(watch, up);
         } else {
@@ -427,6 +434,8 @@ impl Observer for Watchers {
     fn on_change(&mut self, watch: u32, time: Time, up: bool) {
         if self.scale.owns(watch) {
             self.scale.on_change(watch, up);
+        } else if self.health.owns(watch) {
+            self.health.on_change(watch, up);
         } else if self.notes.owns(watch) {
             self.notes.on_change(watch, up);
         } else {
@@ -456,6 +465,12 @@ impl HasNotes for Watchers {
     }
 }
 
+impl HasHealthNotes for Watchers {
+    fn health_notes(&mut self) -> &mut HealthNotes {
+        &mut self.health
+    }
+}
+
 impl HasScaleNotes for Watchers {
     fn scale_notes(&mut self) -> &mut ScaleNotes {
         &mut self.scale
@@ -468,6 +483,13 @@ pub enum TrialEvent {
     Node(NodeId),
     Storage(StorageEvent),
     Scale(ScaleEvent),
+    Health(HealthEvent),
+}
+
+impl From<HealthEvent> for TrialEvent {
+    fn from(event: HealthEvent) -> Self {
+        TrialEvent::Health(event)
+    }
 }
 
 impl From<ScaleEvent> for TrialEvent {
@@ -495,6 +517,7 @@ struct TrialModel<'w> {
     dynamics: Dynamics<'w, Watchers>,
     durability: Durability<'w>,
     autoscaler: Autoscaler<'w>,
+    health: HealthChecks,
 }
 
 impl Model for TrialModel<'_> {
@@ -517,12 +540,16 @@ impl Model for TrialModel<'_> {
             TrialEvent::Scale(event) => {
                 self.autoscaler.handle(event, &mut self.dynamics, scheduler)
             }
+            TrialEvent::Health(event) => self.health.handle(event, scheduler),
         }
         if !self.dynamics.observer.scale.list.is_empty() {
             self.autoscaler.apply(&mut self.dynamics, scheduler);
         }
         if !self.dynamics.observer.notes.list.is_empty() {
             self.durability.apply(&mut self.dynamics, scheduler);
+        }
+        if !self.dynamics.observer.health.list.is_empty() {
+            self.health.apply(&mut self.dynamics, scheduler);
         }
     }
 }
@@ -651,6 +678,9 @@ impl<'w> TrialRunner<'w> {
         let autoscaler = Autoscaler::new(world);
         let scale = ScaleNotes::new(watched.len() as u32, autoscaler.watched().len() as u32);
         watched.extend_from_slice(autoscaler.watched());
+        let health = HealthChecks::new(world);
+        let health_notes = HealthNotes::new(watched.len() as u32, health.watched().len() as u32);
+        watched.extend_from_slice(health.watched());
         let notes = Notes::new(world, watched.len() as u32);
         if !durability.is_empty() {
             watched.extend(world.anchors.iter().map(|a| a.node));
@@ -681,12 +711,14 @@ impl<'w> TrialRunner<'w> {
                         meter,
                         notes,
                         scale,
+                        health: health_notes,
                         service_of_watch,
                         log: None,
                     },
                 ),
                 durability,
                 autoscaler,
+                health,
             },
             tracked,
             event_budget: DEFAULT_EVENT_BUDGET,
@@ -746,6 +778,9 @@ impl<'w> TrialRunner<'w> {
         self.model
             .durability
             .start(&mut self.model.dynamics, &mut self.scheduler);
+        self.model
+            .health
+            .start(&mut self.model.dynamics, &mut self.scheduler);
     }
 
     /// Closes the trial's measurements at the horizon.
@@ -778,6 +813,12 @@ impl<'w> TrialRunner<'w> {
                 unit_bills,
                 &mut self.outcome.services[s].slas[k],
             );
+        }
+        for outcome in &mut self.outcome.services {
+            outcome.requests_failed.clear();
+        }
+        for (s, failed) in self.model.health.finish(horizon) {
+            self.outcome.services[s].requests_failed.push(failed);
         }
         let stores: Vec<usize> = self.model.durability.services().collect();
         for (index, s) in stores.into_iter().enumerate() {
@@ -839,7 +880,7 @@ impl TrialRunner<'_> {
                 queued[node.index()] = true;
                 dynamics.redraw(node, now).unwrap_or(time)
             }
-            TrialEvent::Storage(_) | TrialEvent::Scale(_) => time,
+            TrialEvent::Storage(_) | TrialEvent::Scale(_) | TrialEvent::Health(_) => time,
         });
         // A phase whose end was drawn past the horizon has no event: it may end
         // before the horizon now.

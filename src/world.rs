@@ -234,12 +234,28 @@ pub struct AppTier {
     pub min_up: u32,
     pub load_balancer: Option<Process>,
     pub load_balancer_node: Option<NodeId>,
+    /// The load balancer's health checks: hours from an instance's failure until it
+    /// gets no more traffic, and the nodes `crate::health` watches (one per instance,
+    /// following it, then one following the tier's node).
+    pub health_check: Option<HealthCheck>,
     /// Up while at least `min_up` instances are up and the load balancer (if any) is.
     pub node: NodeId,
     /// The tier's instances: a range of [`Application::instance_nodes`]. With
     /// auto-scaling these are the instance slots' nodes.
     pub instance_range: std::ops::Range<usize>,
     pub autoscaling: Option<Autoscaling>,
+}
+
+/// A load balancer's health checks on a tier's instances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthCheck {
+    /// Hours from an instance's failure until the load balancer stops sending it
+    /// requests (more than 0).
+    pub delay: f64,
+    /// Per instance of the tier, a node up exactly while it is.
+    pub instances: Vec<NodeId>,
+    /// A node up exactly while the tier is.
+    pub tier: NodeId,
 }
 
 /// A tier's auto-scaling group: each instance is a *slot*, a node with no process of

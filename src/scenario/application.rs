@@ -19,7 +19,8 @@ use crate::security::{
     Protocol, RuleSpec, SecurityModel, SourceSpec, Via,
 };
 use crate::world::{
-    AppFlow, AppTier, Application, Autoscaling, Datacenter, Network, Prices, Route, security_tier,
+    AppFlow, AppTier, Application, Autoscaling, Datacenter, HealthCheck, Network, Prices, Route,
+    security_tier,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -196,6 +197,8 @@ struct CheckedTier {
     groups: Vec<GroupId>,
     public_addresses: Option<Cidr>,
     load_balancer: Option<Process>,
+    /// Hours from an instance's failure until the load balancer notices it.
+    health_check: Option<f64>,
     /// Launch delay and detection delay (`None`: at once).
     autoscaling: Option<(Law, Option<Law>)>,
 }
@@ -264,8 +267,33 @@ fn check_tier(
     let load_balancer = tier
         .load_balancer
         .as_ref()
-        .map(|spec| process(spec, &format!("{path}.load_balancer")))
+        .map(|spec| {
+            let lb_path = format!("{path}.load_balancer");
+            let fail_repair = raw::FailRepairSpec {
+                fail: spec.fail.clone(),
+                repair: spec.repair.clone(),
+            };
+            process(&fail_repair, &lb_path)
+        })
         .transpose()?;
+    let health_check = match tier
+        .load_balancer
+        .as_ref()
+        .and_then(|lb| lb.health_check.as_ref())
+    {
+        None => None,
+        Some(text) => {
+            let hc_path = format!("{path}.load_balancer.health_check");
+            let hours = duration(text, &hc_path)?;
+            if !(hours.is_finite() && hours > 0.0) {
+                return err(
+                    hc_path,
+                    format!("must be a duration more than 0, got {hours} h"),
+                );
+            }
+            Some(hours)
+        }
+    };
     let public_addresses = tier
         .public_addresses
         .as_ref()
@@ -285,6 +313,7 @@ fn check_tier(
         groups,
         public_addresses,
         load_balancer,
+        health_check,
         autoscaling,
     })
 }
@@ -462,7 +491,18 @@ pub(super) fn lower_application(
         .filter(|t| t.autoscaling.is_some())
         .map(|t| t.total + t.instances.len() as u64)
         .sum();
-    usage.add(&format!("{path}.tiers"), nodes + scaled, 0, links + scaled)?;
+    // Health-checked tiers: a watcher per instance and one for the tier.
+    let checked: u64 = tiers
+        .iter()
+        .filter(|t| t.health_check.is_some())
+        .map(|t| t.total + 1)
+        .sum();
+    usage.add(
+        &format!("{path}.tiers"),
+        nodes + scaled + checked,
+        0,
+        links + scaled + checked,
+    )?;
 
     let prefix = format!("service:{service}");
     let mut instance_nodes: Vec<NodeId> = Vec::new();
@@ -522,6 +562,23 @@ pub(super) fn lower_application(
                 (node, Some(lb))
             }
         };
+        let health_check = tier.health_check.map(|delay| {
+            let instances = instance_nodes[instance_range.clone()]
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| {
+                    let name = format!("{tier_prefix}:health:instance:{i}");
+                    builder.add(&name, None, Requirement::All, &[n.into()])
+                })
+                .collect();
+            let name = format!("{tier_prefix}:health:tier");
+            let tier = builder.add(&name, None, Requirement::All, &[node.into()]);
+            HealthCheck {
+                delay,
+                instances,
+                tier,
+            }
+        });
         app_tiers.push(AppTier {
             name: spec.name.clone(),
             instances: tier.instances.clone(),
@@ -530,6 +587,7 @@ pub(super) fn lower_application(
             min_up: spec.min_up,
             load_balancer: tier.load_balancer.clone(),
             load_balancer_node,
+            health_check,
             node,
             instance_range,
             autoscaling,

@@ -380,7 +380,7 @@ pub struct TierSpec {
     /// A load balancer in front of the tier, failing and repaired on its own: the tier
     /// is down while it is.
     #[serde(default)]
-    pub load_balancer: Option<FailRepairSpec>,
+    pub load_balancer: Option<LoadBalancerSpec>,
     /// The range the tier's elastic addresses lie in, e.g. "75.101.8.0/29". Without it
     /// the instances' public addresses come from the cloud's pool, unknown in advance,
     /// so only a "0.0.0.0/0" rule admits what they send to public addresses.
@@ -390,6 +390,20 @@ pub struct TierSpec {
     /// current incarnation is.
     #[serde(default)]
     pub autoscaling: Option<AutoscalingSpec>,
+}
+
+/// A load balancer in front of a tier: its time to failure and time to repair, and
+/// how soon it stops sending traffic to a failed instance.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancerSpec {
+    pub fail: LawSpec,
+    pub repair: LawSpec,
+    /// Time from an instance's failure until the load balancer's health checks notice
+    /// it and stop sending it traffic (more than 0), e.g. "30 s". With it the report
+    /// gives the share of the tier's requests that failed.
+    #[serde(default)]
+    pub health_check: Option<DurationText>,
 }
 
 /// An auto-scaling group keeping a tier's instance count.

@@ -465,6 +465,24 @@ fn bad_applications_name_the_field_and_exit_2() {
             "",
         ),
         (
+            Box::new(|s| {
+                s["services"][0]["application"]["tiers"][0]["load_balancer"] = json!({
+                    "fail": exponential(200.0), "repair": exponential(1.0),
+                    "health_check": "0 s" })
+            }),
+            "`services[0].application.tiers[0].load_balancer.health_check`",
+            "must be a duration more than 0",
+        ),
+        (
+            Box::new(|s| {
+                s["services"][0]["application"]["tiers"][0]["load_balancer"] = json!({
+                    "fail": exponential(200.0), "repair": exponential(1.0),
+                    "health_checks": "30 s" })
+            }),
+            "services[0].application.tiers[0].load_balancer",
+            "unknown field `health_checks`",
+        ),
+        (
             Box::new(|s| s["prices"] = json!({ "instance_hour": -1 })),
             "`prices.instance_hour`",
             "must be an amount",
@@ -575,4 +593,132 @@ fn a_replacement_goes_to_a_live_site_and_dies_with_it() {
     let summary = simulate(&world(scenario), 25, 3);
     let u = &summary.services[0].unavailability;
     assert!((u.mean() - 62.0 / 100.0).abs() < 1e-12, "{}", u.mean());
+}
+
+/// The requests-failed estimate of tier 0 of service 0 and the unavailability: (mean,
+/// standard error) of each.
+fn requests_failed(world: &World, seed: u64, trials: u64) -> ((f64, f64), (f64, f64)) {
+    let summary = simulate(world, seed, trials);
+    let service = &summary.services[0];
+    assert_eq!(service.requests_failed.len(), 1);
+    let failed = &service.requests_failed[0];
+    let u = &service.unavailability;
+    (
+        (failed.mean(), failed.std_error()),
+        (u.mean(), u.std_error()),
+    )
+}
+
+/// A load balancer that never fails within any horizon here, with a health check.
+fn checked_balancer(health_check: &str) -> Value {
+    json!({ "fail": common_deterministic(1e9), "repair": common_deterministic(1.0),
+            "health_check": health_check })
+}
+
+#[test]
+fn health_checks_fail_the_requests_sent_to_unnoticed_failures() {
+    // One tier of n = 2 instances (min_up 1) on a site that never fails; each instance
+    // independently alternates Exp(mean F = 100 h) up and Exp(mean R = 1 h) down; the
+    // load balancer never fails and its health check takes exactly h = 0.1 h.
+    //
+    // Requests go evenly to the instances believed healthy: those up, and those down
+    // for less than h (a failure is noticed h after it; a repair is believed at once,
+    // so a repair before h ends the failing at once). So the failing share is
+    //   both down (the tier is down):                  1
+    //   one down for less than h, the other up:        1/2
+    //   otherwise:                                     0
+    // and in steady state, the instances being independent alternating renewal
+    // processes, exactly (no second-order terms are dropped):
+    //   q  = P(down) = R / (F + R) = 1 / 101
+    //   pₕ = P(down, for less than h) = E[min(D, h)] / (F + R) = R (1 - e^(-h/R)) / (F + R)
+    //      = (1 - e^-0.1) / 101
+    //   expected failed fraction = q² + ½ × 2 × pₕ × (1 - q)
+    //      = 1/101² + (1 - e^-0.1) × 100 / 101² = 9.8030e-5 + 9.3287e-4 = 1.03090e-3.
+    // The start (the simulator's initial state; a failure under way at time 0 is
+    // taken as new) shifts a 10-year trial by under h × q / 87,600 h ≈ 1e-10, far
+    // below the standard error (≈ 1e-6). Availability stays binary: 1 - q².
+    let f: f64 = 100.0;
+    let r: f64 = 1.0;
+    let h: f64 = 0.1;
+    let mut scenario = independent(
+        json!([tier("web", 2, 1)]),
+        json!([{ "from": "internet", "to": "web", "protocol": "tcp", "port": 443 }]),
+    );
+    scenario["horizon"] = json!("10 years");
+    scenario["components"]["instance"] =
+        json!({ "fail": exponential(f), "repair": exponential(r) });
+    scenario["services"][0]["application"]["tiers"][0]["load_balancer"] = checked_balancer("6 min");
+    let w = world(scenario);
+    let check = application(&w, 0).tiers[0].health_check.as_ref().unwrap();
+    assert!((check.delay - h).abs() < 1e-12);
+    let ((failed, se), (unavailability, u_se)) = requests_failed(&w, 31, 300);
+    let q = r / (f + r);
+    let p_h = r * (1.0 - (-h / r).exp()) / (f + r);
+    let exact = q * q + p_h * (1.0 - q);
+    assert!((exact - 1.030_90e-3).abs() < 1e-8, "{exact}");
+    assert_close("requests failed, n = 2, h = 0.1 h", failed, se, exact);
+    // The availability is unchanged: the tier is down only with both instances.
+    assert_close(
+        "availability, n = 2",
+        1.0 - unavailability,
+        u_se,
+        1.0 - q * q,
+    );
+}
+
+#[test]
+fn health_checks_with_deterministic_laws_give_exact_arithmetic() {
+    // Two sites, one instance each; instances fail only with their site. All new,
+    // horizon 30 h, health check 0.5 h. Site "a" is down [10, 12) and [22, 24); site
+    // "b" is down [11, 14) and [25, 28).
+    //   [10, 10.5)  a down, not yet noticed, b up: share 1/2        0.25
+    //   [10.5, 11)  a noticed: only b gets requests, and it is up:   0
+    //   [11, 12)    both down: the tier is down, share 1             1
+    //   [12, 14)    a back (believed at once), b noticed at 11.5:    0
+    //   [22, 22.5)  a down, not yet noticed: 1/2                     0.25
+    //   [25, 25.5)  b down, not yet noticed: 1/2                     0.25
+    // 1.75 request-hours of 30: 0.058333...; the tier is down 1 h of 30.
+    let scenario = json!({
+        "name": "health checks",
+        "horizon": "30 h",
+        "initial_state": "all_new",
+        "datacenters": [
+            { "id": "a", "region": "r", "facility": { "fail": common_deterministic(10.0),
+                                                       "repair": common_deterministic(2.0) } },
+            { "id": "b", "region": "r", "facility": { "fail": common_deterministic(11.0),
+                                                       "repair": common_deterministic(3.0) } }
+        ],
+        "services": [ { "name": "shop", "application": {
+            "account": "acme", "security_groups": seed_groups(),
+            "tiers": [{ "name": "web", "instances": { "a": 1, "b": 1 }, "groups": ["web"],
+                        "min_up": 1, "load_balancer": checked_balancer("30 min") }],
+            "flows": [{ "from": "internet", "to": "web", "protocol": "tcp", "port": 443 }] } } ]
+    });
+    let w = world(scenario.clone());
+    let ((failed, _), (unavailability, _)) = requests_failed(&w, 32, 3);
+    assert!((failed - 1.75 / 30.0).abs() < 1e-12, "{failed}");
+    assert!(
+        (unavailability - 1.0 / 30.0).abs() < 1e-12,
+        "{unavailability}"
+    );
+
+    // The report carries it, in JSON and in the table.
+    let report = Report::new(&w, 1, &simulate(&w, 1, 3), None);
+    let json: Value = serde_json::from_str(&report.to_json()).unwrap();
+    let tier = &json["services"][0]["application"]["tiers"][0];
+    assert!((tier["requests_failed"]["mean"].as_f64().unwrap() - 1.75 / 30.0).abs() < 1e-12);
+    assert!((tier["health_check_hours"].as_f64().unwrap() - 0.5).abs() < 1e-12);
+    assert!(
+        report.to_table().contains("requests failed 5.8333 %"),
+        "{}",
+        report.to_table()
+    );
+
+    // With auto-scaling the checks watch the slots: the same, as long as the
+    // replacements are slower than the sites' repairs (launch delay 5 h).
+    let mut scaled = scenario;
+    scaled["services"][0]["application"]["tiers"][0]["autoscaling"] =
+        json!({ "launch_delay": "5 h" });
+    let ((failed, _), _) = requests_failed(&world(scaled), 33, 2);
+    assert!((failed - 1.75 / 30.0).abs() < 1e-12, "{failed}");
 }
