@@ -565,11 +565,16 @@ fn causes(
                 instance_nodes.iter().for_each(|&i| set(i, "instance"));
             }
             ServiceKind::Application(app) => {
-                app.instance_nodes.iter().for_each(|&i| set(i, "instance"));
+                // Labelled by tier, so that downtime can be blamed on a tier.
                 for tier in &app.tiers {
+                    let instance = format!("instance of tier {}", tier.name);
+                    app.instance_nodes[tier.instance_range.clone()]
+                        .iter()
+                        .for_each(|&i| set(i, &instance));
+                    let balancer = format!("load balancer of tier {}", tier.name);
                     tier.load_balancer_node
                         .iter()
-                        .for_each(|&lb| set(lb, "load balancer"));
+                        .for_each(|&lb| set(lb, &balancer));
                 }
             }
             ServiceKind::Storage { .. } => {}

@@ -130,7 +130,10 @@ fn a_tier_behind_a_load_balancer_needs_both() {
     );
     // Its outages are told apart from the instances' in the causes of downtime.
     let labels = w.causes.labels();
-    let lb = labels.iter().position(|l| l == "load balancer").unwrap() as u16;
+    let lb = labels
+        .iter()
+        .position(|l| l == "load balancer of tier web")
+        .unwrap() as u16;
     assert!(
         summary.services[0]
             .cause_hours
