@@ -17,50 +17,19 @@
 //! down while that site is, and otherwise fails after a time drawn from the instance
 //! law's time to failure; a replacement that failed on its own is terminated (replaced
 //! again, never repaired). The structure knows nothing of this: like durability, the
-//! group hears of the nodes it watches through the observer ([`ScaleNotes`]), schedules
+//! group hears of the nodes it watches through the observer ([`WatchedChanges`]), schedules
 //! its own events ([`ScaleEvent`]) and sets the slots with `Dynamics::set_own_up`.
 
 use crate::engine::{EventKey, Scheduler};
 use crate::laws::Law;
-use crate::reliability::{Dynamics, NodeId, Observer, Process};
+use crate::reliability::{Dynamics, NodeId, Observer, Process, WatchedChanges};
 use crate::streams::ComponentRng;
 use crate::world::{ServiceKind, World};
 
-/// Collects changes of the nodes auto-scaling watches (each slot's first instance, then
-/// each data centre's site watcher, tier by tier), from the structure's observer.
-#[derive(Debug, Clone, Default)]
-pub struct ScaleNotes {
-    /// (index among auto-scaling's watched nodes, up), in order.
-    pub list: Vec<(u32, bool)>,
-    base: u32,
-    end: u32,
-}
-
-impl ScaleNotes {
-    /// Notes for `count` nodes watched from index `base` on.
-    pub fn new(base: u32, count: u32) -> Self {
-        ScaleNotes {
-            list: Vec::new(),
-            base,
-            end: base + count,
-        }
-    }
-
-    /// Whether watch index `watch` is auto-scaling's.
-    #[inline]
-    pub fn owns(&self, watch: u32) -> bool {
-        (self.base..self.end).contains(&watch)
-    }
-
-    #[inline]
-    pub fn on_change(&mut self, watch: u32, up: bool) {
-        self.list.push((watch - self.base, up));
-    }
-}
-
-/// An observer that carries auto-scaling's notes.
+/// An observer that carries auto-scaling's notes: changes of the nodes it watches (each
+/// slot's first instance, then each data centre's site watcher, tier by tier).
 pub trait HasScaleNotes {
-    fn scale_notes(&mut self) -> &mut ScaleNotes;
+    fn scale_notes(&mut self) -> &mut WatchedChanges;
 }
 
 /// An event of auto-scaling: slot `slot`'s failure noticed, its replacement up, or its

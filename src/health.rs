@@ -6,48 +6,17 @@
 //! up, the share of its requests that fail is (believed healthy but down) / (believed
 //! healthy); while the tier is down, every request fails. [`HealthChecks`] integrates
 //! that share exactly over the trial. Like auto-scaling, it hears of the nodes it
-//! watches through the observer ([`HealthNotes`]) and schedules its own events
+//! watches through the observer ([`WatchedChanges`]) and schedules its own events
 //! ([`HealthEvent`]); it changes no node.
 
 use crate::engine::{EventKey, Scheduler, Time};
-use crate::reliability::{Dynamics, NodeId, Observer};
+use crate::reliability::{Dynamics, NodeId, Observer, WatchedChanges};
 use crate::world::{ServiceKind, World};
 
-/// Collects changes of the nodes the health checks watch (per checked tier, its
-/// instances' watchers, then its tier watcher), from the structure's observer.
-#[derive(Debug, Clone, Default)]
-pub struct HealthNotes {
-    /// (index among the health checks' watched nodes, up), in order.
-    pub list: Vec<(u32, bool)>,
-    base: u32,
-    end: u32,
-}
-
-impl HealthNotes {
-    /// Notes for `count` nodes watched from index `base` on.
-    pub fn new(base: u32, count: u32) -> Self {
-        HealthNotes {
-            list: Vec::new(),
-            base,
-            end: base + count,
-        }
-    }
-
-    /// Whether watch index `watch` is the health checks'.
-    #[inline]
-    pub fn owns(&self, watch: u32) -> bool {
-        (self.base..self.end).contains(&watch)
-    }
-
-    #[inline]
-    pub fn on_change(&mut self, watch: u32, up: bool) {
-        self.list.push((watch - self.base, up));
-    }
-}
-
-/// An observer that carries the health checks' notes.
+/// An observer that carries the health checks' notes: changes of the nodes they watch
+/// (per checked tier, its instances' watchers, then its tier watcher).
 pub trait HasHealthNotes {
-    fn health_notes(&mut self) -> &mut HealthNotes;
+    fn health_notes(&mut self) -> &mut WatchedChanges;
 }
 
 /// An event of the health checks: instance `instance` (an index among all checked

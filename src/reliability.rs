@@ -370,6 +370,38 @@ pub trait Observer {
     fn on_transition(&mut self, _node: NodeId, _time: Time, _up: bool) {}
 }
 
+/// The changes of a contiguous range of watch indices, collected by an observer for
+/// a mechanism beside the structure to act on once the structure has settled.
+#[derive(Debug, Clone, Default)]
+pub struct WatchedChanges {
+    /// (index within the range, up), in order.
+    pub list: Vec<(u32, bool)>,
+    base: u32,
+    end: u32,
+}
+
+impl WatchedChanges {
+    /// Changes of the `count` watch indices from `base` on.
+    pub fn new(base: u32, count: u32) -> Self {
+        WatchedChanges {
+            list: Vec::new(),
+            base,
+            end: base + count,
+        }
+    }
+
+    /// Whether watch index `watch` is in the range.
+    #[inline]
+    pub fn owns(&self, watch: u32) -> bool {
+        (self.base..self.end).contains(&watch)
+    }
+
+    #[inline]
+    pub fn on_change(&mut self, watch: u32, up: bool) {
+        self.list.push((watch - self.base, up));
+    }
+}
+
 /// Watches nothing.
 impl Observer for () {
     fn on_start(&mut self, _: u32, _: bool) {}

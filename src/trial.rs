@@ -1,11 +1,11 @@
 //! One Monte Carlo trial of a [`World`]: run its components on the engine and measure
 //! each service, and each SLA the way its contract measures it.
 
-use crate::autoscaling::{Autoscaler, HasScaleNotes, ScaleEvent, ScaleNotes};
+use crate::autoscaling::{Autoscaler, HasScaleNotes, ScaleEvent};
 use crate::durability::{Durability, DurabilityOutcome, HasNotes, Notes, PieceEvent, StorageEvent};
 use crate::engine::{self, Model, Scheduler, Time};
-use crate::health::{HasHealthNotes, HealthChecks, HealthEvent, HealthNotes};
-use crate::reliability::{Dynamics, NodeId, Observer};
+use crate::health::{HasHealthNotes, HealthChecks, HealthEvent};
+use crate::reliability::{Dynamics, NodeId, Observer, WatchedChanges};
 use crate::scenario::units::HOURS_PER_YEAR;
 use crate::sla::{Measure, PartialPeriods, Sla};
 use crate::world::{Causes, Service, ServiceKind, World};
@@ -379,9 +379,9 @@ struct Watchers {
     meter: Meter,
     notes: Notes,
     /// Auto-scaling's notes on instances and sites.
-    scale: ScaleNotes,
+    scale: WatchedChanges,
     /// The health checks' notes on instances and tiers.
-    health: HealthNotes,
+    health: WatchedChanges,
     /// Per meter watch index: the service whose node it is, and the node, if any.
     service_of_watch: Vec<Option<(usize, NodeId)>>,
     /// When set, every component's own change and every service's change (for `nines
@@ -466,13 +466,13 @@ impl HasNotes for Watchers {
 }
 
 impl HasHealthNotes for Watchers {
-    fn health_notes(&mut self) -> &mut HealthNotes {
+    fn health_notes(&mut self) -> &mut WatchedChanges {
         &mut self.health
     }
 }
 
 impl HasScaleNotes for Watchers {
-    fn scale_notes(&mut self) -> &mut ScaleNotes {
+    fn scale_notes(&mut self) -> &mut WatchedChanges {
         &mut self.scale
     }
 }
@@ -676,10 +676,10 @@ impl<'w> TrialRunner<'w> {
         // Auto-scaling's nodes are watched after the meter's, then places for data,
         // when anything is stored (durability owns every watch index from its base on).
         let autoscaler = Autoscaler::new(world);
-        let scale = ScaleNotes::new(watched.len() as u32, autoscaler.watched().len() as u32);
+        let scale = WatchedChanges::new(watched.len() as u32, autoscaler.watched().len() as u32);
         watched.extend_from_slice(autoscaler.watched());
         let health = HealthChecks::new(world);
-        let health_notes = HealthNotes::new(watched.len() as u32, health.watched().len() as u32);
+        let health_notes = WatchedChanges::new(watched.len() as u32, health.watched().len() as u32);
         watched.extend_from_slice(health.watched());
         let notes = Notes::new(world, watched.len() as u32);
         if !durability.is_empty() {
