@@ -313,6 +313,8 @@ pub struct Durability<'w> {
     anchor_up: Vec<bool>,
     /// Per data centre: destroying domains in outage.
     gone: Vec<u32>,
+    /// Changes of pieces present or of sites gone since the trial started.
+    changes: u64,
     seed: u64,
     trial: u64,
     /// When set, every change of a piece is recorded here (for `nines trace`).
@@ -441,6 +443,7 @@ impl<'w> Durability<'w> {
             stores,
             anchor_up: vec![true; anchors],
             gone: vec![0; world.datacenters.len()],
+            changes: 0,
             seed: 0,
             trial: 0,
             log: None,
@@ -463,6 +466,7 @@ impl<'w> Durability<'w> {
         self.trial = trial;
         self.anchor_up.fill(true);
         self.gone.fill(0);
+        self.changes = 0;
         for st in &mut self.stores {
             for &a in &st.moved_touched {
                 st.moved[a as usize].clear();
@@ -513,6 +517,37 @@ impl<'w> Durability<'w> {
         counts.iter().rposition(|&n| n > 0).unwrap_or(0) as u32
     }
 
+    /// How many times a piece was lost or re-created, or a site was destroyed or
+    /// rebuilt, since the trial started: what can change which failures threaten data.
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    /// Whether data centre `dc` is gone (a destroying domain it sits on is in outage).
+    pub fn is_gone(&self, dc: usize) -> bool {
+        self.gone[dc] > 0
+    }
+
+    /// Calls `each(group, anchor)` for every piece present of store `index`'s groups
+    /// that are not lost and miss at least `missing` pieces.
+    pub fn for_each_present(&self, index: usize, missing: u32, mut each: impl FnMut(u32, u32)) {
+        let st = &self.stores[index];
+        let per = st.pieces_per_group as usize;
+        if missing > 0 && st.missing_now[0] as usize == st.group.len() {
+            return;
+        }
+        for (g, group) in st.group.iter().enumerate() {
+            if group.lost || per - usize::from(group.present) < missing as usize {
+                continue;
+            }
+            for piece in &st.piece[g * per..(g + 1) * per] {
+                if piece.phase == Phase::Present {
+                    each(g as u32, piece.anchor);
+                }
+            }
+        }
+    }
+
     /// Draws from fresh streams from now on (see `Dynamics::reseed`).
     pub fn reseed(&mut self, seed: u64, trial: u64) {
         self.seed = seed;
@@ -545,6 +580,7 @@ impl<'w> Durability<'w> {
                     }
                 }
                 Note::DomainDown(d) => {
+                    self.changes += 1;
                     let domain = &self.world.domains[d as usize];
                     let cause = self.cause_of(domain.node);
                     for (dc, site) in self.world.datacenters.iter().enumerate() {
@@ -562,6 +598,7 @@ impl<'w> Durability<'w> {
                     }
                 }
                 Note::DomainUp(d) => {
+                    self.changes += 1;
                     for (dc, site) in self.world.datacenters.iter().enumerate() {
                         if site.on.contains(&(d as usize)) {
                             self.gone[dc] -= 1;
@@ -712,6 +749,7 @@ impl<'w> Durability<'w> {
         scheduler: &mut Scheduler<E>,
     ) {
         let now = scheduler.now();
+        self.changes += 1;
         let anchor_up = self.anchor_up[self.stores[s].piece[p as usize].anchor as usize];
         let st = &mut self.stores[s];
         let g = (p / st.pieces_per_group) as usize;
@@ -973,6 +1011,7 @@ impl<'w> Durability<'w> {
         scheduler: &mut Scheduler<E>,
     ) {
         let now = scheduler.now();
+        self.changes += 1;
         let up = self.anchor_up[self.stores[s].piece[p as usize].anchor as usize];
         let st = &mut self.stores[s];
         let g = (p / st.pieces_per_group) as usize;

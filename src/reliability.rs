@@ -151,6 +151,13 @@ impl Structure {
         }
     }
 
+    /// `node`'s failure rate (per hour) when its time to failure is memoryless.
+    pub fn failure_rate(&self, node: NodeId) -> Option<f64> {
+        self.process(node)
+            .filter(|p| p.up.is_memoryless())
+            .map(|p| 1.0 / p.up.mean())
+    }
+
     /// Which nodes `node` depends on, directly or not (itself included): `result[i]`
     /// tells for node `i`.
     pub fn upstream_of(&self, node: NodeId) -> Vec<bool> {
@@ -727,6 +734,21 @@ impl<O: Observer> Dynamics<'_, O> {
         } else {
             None
         }
+    }
+
+    /// A fresh draw of when `node`'s current up phase ends if its failure rate were
+    /// `factor` times what it is: for importance sampling, which makes failures that
+    /// matter more likely and weighs each trial by the likelihood ratio. `None` unless
+    /// the node is up and its time to failure memoryless (only then does a changed
+    /// rate from now on define a law, whatever the phase's age).
+    pub fn redraw_failure(&mut self, node: NodeId, now: Time, factor: f64) -> Option<Time> {
+        let state = &mut self.state[node.index()];
+        if !state.own_up || state.process == NO_PROCESS || state.process == NEVER_UP {
+            return None;
+        }
+        let law = &self.structure.processes[state.process as usize].up;
+        law.is_memoryless()
+            .then(|| now + law.sample(&mut state.rng) / factor)
     }
 
     /// Sets the own state of `node`, which has no process of its own: something

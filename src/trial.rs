@@ -832,8 +832,8 @@ impl<'w> TrialRunner<'w> {
 /// What [`TrialRunner::step`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// An event fired.
-    Fired,
+    /// This event fired.
+    Fired(TrialEvent),
     /// Nothing is left before the horizon.
     Horizon,
     /// The trial used up its event budget.
@@ -860,7 +860,54 @@ impl TrialRunner<'_> {
             return Step::Horizon;
         };
         self.model.handle(event, &mut self.scheduler);
-        Step::Fired
+        Step::Fired(event)
+    }
+
+    /// The time of the trial's last event (0 before the first).
+    pub fn now(&self) -> Time {
+        self.scheduler.now()
+    }
+
+    /// The trial's stored data.
+    pub fn durability(&self) -> &Durability<'_> {
+        &self.model.durability
+    }
+
+    /// Whether `node`'s own process is up.
+    pub fn own_up(&self, node: NodeId) -> bool {
+        self.model.dynamics.own_up(node)
+    }
+
+    /// Draws again when each listed node, up with a memoryless time to failure, fails,
+    /// as if its failure rate were `factor` times its own from now on
+    /// ([`Dynamics::redraw_failure`]); other nodes in the list are left as they are.
+    /// Sorted by node, the list draws in a fixed order.
+    pub fn redraw_failures(&mut self, changes: &[(NodeId, f64)]) {
+        if changes.is_empty() {
+            return;
+        }
+        let now = self.scheduler.now();
+        let dynamics = &mut self.model.dynamics;
+        let mut drawn: Vec<(NodeId, Option<Time>, bool)> = changes
+            .iter()
+            .map(|&(node, factor)| (node, dynamics.redraw_failure(node, now, factor), false))
+            .collect();
+        self.scheduler.retime(|event, time| {
+            if let TrialEvent::Node(node) = event
+                && let Some(entry) = drawn.iter_mut().find(|entry| entry.0 == node)
+                && let Some(at) = entry.1
+            {
+                entry.2 = true;
+                return at;
+            }
+            time
+        });
+        // A failure drawn past the horizon had no event: it may come before it now.
+        for (node, at, found) in drawn {
+            if let (Some(at), false) = (at, found) {
+                self.scheduler.schedule_at(at, TrialEvent::Node(node));
+            }
+        }
     }
 
     /// A copy of this trial's present whose future draws come from `(seed, trial)`:

@@ -1,8 +1,8 @@
-//! `nines durability`: the probability of losing data, estimated by multilevel
-//! splitting, for losses too rare for plain Monte Carlo to see.
+//! `nines durability`: the probability of losing data, estimated by importance
+//! sampling or multilevel splitting, for losses too rare for plain Monte Carlo to see.
 
 use super::{Error, LimitArgs, load, pool, show, write_atomically};
-use crate::rare::{self, Estimate, Target};
+use crate::rare::{self, Estimate, Method, Target};
 use crate::scenario::units::HOURS_PER_YEAR;
 use crate::world::ServiceKind;
 use serde::Serialize;
@@ -18,14 +18,20 @@ pub struct DurabilityArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// The estimator: importance sampling (balanced failure biasing), multilevel
+    /// splitting, or `auto`: importance sampling when everything that destroys data
+    /// fails by memoryless laws, else splitting.
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+    pub method: MethodArg,
     /// Stop when the 95 % interval's half-width is at most this fraction of the
     /// estimate.
     #[arg(long, default_value_t = 0.1, value_name = "FRACTION")]
     pub relative_error: f64,
-    /// The most root trials to run (after the pilot).
+    /// The most root trials to run (splitting, after the pilot).
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     pub max_roots: u64,
-    /// The most trial paths (roots and their copies) to simulate in all.
+    /// The most trial paths to simulate in all (splitting: roots and their copies;
+    /// importance sampling: trials).
     #[arg(long, default_value_t = 100_000_000, value_name = "N")]
     pub max_paths: u64,
     /// Also write the estimates as JSON to this file (atomically).
@@ -36,6 +42,23 @@ pub struct DurabilityArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MethodArg {
+    Auto,
+    Importance,
+    Splitting,
+}
+
+impl From<MethodArg> for Method {
+    fn from(arg: MethodArg) -> Method {
+        match arg {
+            MethodArg::Auto => Method::Auto,
+            MethodArg::Importance => Method::Importance,
+            MethodArg::Splitting => Method::Splitting,
+        }
+    }
 }
 
 /// The estimates of one scenario, as written by `--json`.
@@ -84,7 +107,7 @@ pub(super) fn durability(args: DurabilityArgs) -> Result<(), Error> {
             continue;
         };
         let estimate = pool
-            .install(|| rare::estimate_loss(&world, index, seed, target))
+            .install(|| rare::estimate_loss(&world, index, seed, target, args.method.into()))
             .map_err(Error::Input)?;
         let per_year = estimate.probability / years;
         services.push(ServiceEstimate {
@@ -123,7 +146,7 @@ fn table(report: &DurabilityReport) -> String {
     let _ = writeln!(out, "{}", report.scenario);
     let _ = writeln!(
         out,
-        "Data loss within {}, by multilevel splitting (seed {}); 95 % intervals over root trials.",
+        "Data loss within {} (seed {}); 95 % intervals over independent trials.",
         crate::report::format_hours(report.horizon_hours),
         report.seed
     );
@@ -135,6 +158,7 @@ fn table(report: &DurabilityReport) -> String {
             "{}: {} over {} object groups",
             s.name, s.redundancy, s.object_groups
         );
+        let _ = writeln!(out, "  method                {}", e.method);
         if e.roots_that_lost_data == 0 {
             let _ = writeln!(
                 out,
@@ -155,12 +179,12 @@ fn table(report: &DurabilityReport) -> String {
         }
         let _ = writeln!(
             out,
-            "  work                  {} root trials ({} lost data), {} paths, {} pilot rounds",
+            "  work                  {} trials ({} lost data), {} paths, {} pilot rounds",
             e.roots, e.roots_that_lost_data, e.paths, e.pilot_rounds
         );
         let _ = writeln!(
             out,
-            "  trust                 largest root share {:.1} %, effective roots {:.0}: {}",
+            "  trust                 largest trial share {:.1} %, effective trials {:.0}: {}",
             e.largest_root_share * 100.0,
             e.effective_roots,
             if e.reliable { "reliable" } else { "UNRELIABLE" }
@@ -168,7 +192,9 @@ fn table(report: &DurabilityReport) -> String {
         for warning in &e.warnings {
             let _ = writeln!(out, "    warning: {warning}");
         }
-        let _ = writeln!(out, "  levels (pieces missing at once in some group)");
+        if !e.levels.is_empty() {
+            let _ = writeln!(out, "  levels (pieces missing at once in some group)");
+        }
         for level in &e.levels {
             let _ = writeln!(
                 out,

@@ -5,6 +5,7 @@
 use crate::common::{assert_close, exponential, simulate, world};
 use nines::analyze::{self, Options};
 use nines::markov::{self, Repair};
+use nines::rare::Method;
 use serde_json::{Value, json};
 
 /// One object group whose pieces live on the disks of one data centre (one rack, one
@@ -111,27 +112,45 @@ fn a_four_plus_two_code_matches_its_chain() {
     check_loss_probability("4+2 code", scenario, 20_000, exact);
 }
 
-/// Estimates the loss probability of `scenario`'s first service by splitting, to
-/// ±20 %, and checks it against `exact` within 4 of the estimate's own standard
-/// errors (its reported interval is ±1.96 of them).
-fn check_rare(what: &str, scenario: Value, exact: f64) -> nines::rare::Estimate {
-    let world = world(scenario);
+/// Estimates the loss probability of the first service of `world` by `method` to
+/// `relative_error`, and checks it against `exact` within 4 of the estimate's own
+/// standard errors (its reported interval is ±1.96 of them) and that it calls itself
+/// reliable.
+fn check_rare_world(
+    what: &str,
+    world: &nines::world::World,
+    exact: f64,
+    method: Method,
+    relative_error: f64,
+) -> nines::rare::Estimate {
     let target = nines::rare::Target {
-        relative_error: 0.2,
+        relative_error,
         ..nines::rare::Target::default()
     };
     let estimate =
-        nines::rare::estimate_loss(&world, 0, 5, target).unwrap_or_else(|e| panic!("{e}"));
+        nines::rare::estimate_loss(world, 0, 5, target, method).unwrap_or_else(|e| panic!("{e}"));
     let se = (estimate.ci95[1] - estimate.ci95[0]) / 2.0 / 1.96;
     eprintln!("{what}: {estimate:?}");
     assert_close(what, estimate.probability, se, exact);
     assert!(estimate.reliable, "{what}: {estimate:?}");
+    assert!(
+        estimate.relative_error <= relative_error,
+        "{what}: {estimate:?}"
+    );
     estimate
 }
 
+fn check_rare(what: &str, scenario: Value, exact: f64, method: Method) -> nines::rare::Estimate {
+    let relative_error = match method {
+        Method::Splitting => 0.2,
+        _ => 0.1,
+    };
+    check_rare_world(what, &world(scenario), exact, method, relative_error)
+}
+
 /// Three replicas of one group on the disks of one site, Exp(`mttf`) disks, Exp(10 h)
-/// copies, a year: splitting against the chain, whose answer must lie in `range`.
-fn three_replicas_by_splitting(what: &str, mttf: f64, range: std::ops::Range<f64>) {
+/// copies, a year: `method` against the chain, whose answer must lie in `range`.
+fn three_replicas(what: &str, mttf: f64, range: std::ops::Range<f64>, method: Method) {
     let (copy, horizon) = (10.0, 8760.0);
     let exact = markov::pieces_lost(3, 2, 1.0 / mttf, 1.0 / copy, Repair::Independent)
         .loss_probability_by(horizon)
@@ -145,20 +164,27 @@ fn three_replicas_by_splitting(what: &str, mttf: f64, range: std::ops::Range<f64
         None,
         horizon,
     );
-    check_rare(what, scenario, exact);
+    let estimate = check_rare(what, scenario, exact, method);
+    eprintln!("{what}: exact {exact:.4e}, {} trials", estimate.paths);
 }
 
 #[test]
 fn splitting_finds_a_one_in_a_hundred_million_loss() {
     // λ = 1/64,000 h, μ = 1/10 h, T = 8760 h: the chain gives
     // P ≈ 3λ³T/μ² = 3 × (1/64000)³ × 8760 / 0.01 ≈ 1.0e-8 (exact value from the chain).
-    three_replicas_by_splitting("3 replicas, 1e-8", 64_000.0, 5e-9..2e-8);
+    three_replicas("3 replicas, 1e-8", 64_000.0, 5e-9..2e-8, Method::Splitting);
 }
 
 #[test]
-fn splitting_finds_a_one_in_ten_billion_loss() {
-    // λ = 1/300,000 h: P ≈ 3λ³T/μ² = 3 × 3.7e-17 × 8760 / 0.01 ≈ 1e-10.
-    three_replicas_by_splitting("3 replicas, 1e-10", 300_000.0, 5e-11..2e-10);
+fn importance_sampling_finds_losses_from_one_in_a_hundred_million_to_one_in_a_trillion() {
+    // P ≈ 3λ³T/μ² with μ = 1/10 h, T = 8760 h (the chain gives the exact values):
+    //   λ = 1/64,000 h:      3 × 3.81e-15 × 8760 / 0.01 ≈ 1.0e-8;
+    //   λ = 1/300,000 h:     3 × 3.70e-17 × 8760 / 0.01 ≈ 9.7e-11;
+    //   λ = 1/1,380,000 h:   3 × 3.81e-19 × 8760 / 0.01 ≈ 1.0e-12.
+    // Each to ±10 %.
+    three_replicas("IS, 1e-8", 64_000.0, 5e-9..2e-8, Method::Importance);
+    three_replicas("IS, 1e-10", 300_000.0, 5e-11..2e-10, Method::Importance);
+    three_replicas("IS, 1e-12", 1_380_000.0, 5e-13..2e-12, Method::Importance);
 }
 
 // Storage with site disasters against the chain `nines::analyze` builds from the
@@ -678,7 +704,7 @@ fn splitting_says_when_it_cannot_be_trusted() {
         max_paths: 2_000_000,
         ..nines::rare::Target::default()
     };
-    let estimate = nines::rare::estimate_loss(&world, 0, 5, target).unwrap();
+    let estimate = nines::rare::estimate_loss(&world, 0, 5, target, Method::Splitting).unwrap();
     let se = (estimate.ci95[1] - estimate.ci95[0]) / 2.0 / 1.96;
     let z = (estimate.probability - exact) / se.max(f64::MIN_POSITIVE);
     eprintln!("six copies: exact {exact}, {estimate:?}, z = {z:.1}");
@@ -687,6 +713,64 @@ fn splitting_says_when_it_cannot_be_trusted() {
         "an estimate {z:.1} standard errors off claimed to be reliable: {estimate:?}"
     );
     assert!(!estimate.warnings.is_empty() || z.abs() < 4.0);
+}
+
+/// Six copies over three 100-year flood plains (benches/six-copies-one-group.json),
+/// with floods made rarer by `slower`: the world and the chain's answer.
+fn six_copies_over_flood_plains(slower: f64) -> (nines::world::World, f64) {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/six-copies-one-group.json");
+    let mut scenario: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for domain in scenario["failure_domains"].as_array_mut().unwrap() {
+        domain["between_events"] = exponential(100.0 * 8760.0 * slower);
+    }
+    let world = world(scenario.clone());
+    (world, exact_answer(&scenario).loss_probability)
+}
+
+#[test]
+fn importance_sampling_sees_flood_driven_losses_that_splitting_misses() {
+    // Splitting cannot be trusted here (see above): after a flood the group is whole
+    // again at level 0, but crowded into two sites. Importance sampling biases the
+    // floods themselves: first loss forced (the threats fail far less than once a
+    // year: 6 disks at 1/10 years and 3 floods at 1/100 years), then, while the group
+    // misses pieces, its disks and floods share the repair rate 1/day, in proportion
+    // to the pieces each would destroy. Against the chain (about 3.0e-9), to ±20 %.
+    let (world, exact) = six_copies_over_flood_plains(1.0);
+    assert!((1e-9..1e-8).contains(&exact), "{exact}");
+    check_rare_world("6 copies, floods", &world, exact, Method::Auto, 0.2);
+    // With 1000-year floods the chain gives about 3.1e-12 (three floods, each a tenth
+    // as likely, take the answer down by about 10³); the same estimator, to ±20 %.
+    let (world, exact) = six_copies_over_flood_plains(10.0);
+    assert!((1e-12..1e-11).contains(&exact), "{exact}");
+    check_rare_world(
+        "6 copies, 1000-year floods",
+        &world,
+        exact,
+        Method::Auto,
+        0.2,
+    );
+}
+
+#[test]
+fn importance_sampling_gives_the_same_answer_on_any_number_of_threads() {
+    let (world, _) = six_copies_over_flood_plains(1.0);
+    let target = nines::rare::Target {
+        max_paths: 50_000,
+        ..nines::rare::Target::default()
+    };
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| nines::rare::estimate_loss(&world, 0, 3, target, Method::Importance))
+            .unwrap()
+    };
+    let one = on(1);
+    assert!(one.roots_that_lost_data > 0, "{one:?}");
+    assert_eq!(one, on(2));
 }
 
 #[test]
@@ -718,7 +802,11 @@ fn the_durability_command_reports_its_estimate_and_refuses_bad_arguments() {
     );
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let estimate = &report["services"][0]["estimate"];
-    assert_eq!(estimate["method"], "multilevel splitting");
+    // Disks and copies are exponential: the automatic choice is importance sampling.
+    assert_eq!(
+        estimate["method"],
+        "importance sampling (balanced failure biasing)"
+    );
     // Three copies, Exp(64,000 h) disks, Exp(10 h) copies: about 1e-8 (see above).
     let p = estimate["probability"].as_f64().unwrap();
     assert!((1e-9..1e-7).contains(&p), "{p}");

@@ -1,5 +1,4 @@
-//! Rare data loss: multilevel splitting on the number of pieces an object group has
-//! been missing at once.
+//! Multilevel splitting on the number of pieces an object group is missing at once.
 //!
 //! Losing every copy of a well-replicated group may take 10^12 trials to see once.
 //! Splitting makes the rare path common without biasing the answer. The level of a
@@ -28,11 +27,11 @@
 //! loss, one root carrying much of the weight, a relative error above target, or the
 //! cap on copies per root cutting splits.
 
+use super::{Estimate, Level, Target, Weights};
 use crate::streams::combine;
 use crate::trial::{Step, TrialRunner};
 use crate::world::World;
 use rayon::prelude::*;
-use serde::Serialize;
 
 /// Roots per round: the unit of parallel work and of the stopping decision.
 pub const ROUND_ROOTS: u64 = 128;
@@ -61,78 +60,10 @@ const PILOT_ROUNDS: u32 = 16;
 const PILOT_KEY: u64 = 0x7069_6c6f_7400_0001;
 const MAIN_KEY: u64 = 0x6d61_696e_0000_0002;
 
-/// What to aim for.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Target {
-    /// Stop when the 95 % interval's half-width is at most this fraction of the
-    /// estimate (and enough roots have lost data).
-    pub relative_error: f64,
-    /// Roots at most in the main rounds.
-    pub max_roots: u64,
-    /// Trial paths (roots and copies) at most, pilot included: a bound on the work
-    /// whatever the scenario. Reaching it is reported.
-    pub max_paths: u64,
-}
-
-impl Default for Target {
-    fn default() -> Self {
-        Target {
-            relative_error: 0.1,
-            max_roots: 50_000,
-            max_paths: 100_000_000,
-        }
-    }
-}
-
-/// One level of the splitting.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Level {
-    /// Pieces missing at once in some group.
-    pub missing: u32,
-    /// Expected entries into the level per trial (for the level of data loss: the
-    /// probability of loss).
-    pub entries_per_trial: f64,
-    /// Chance that an entry into the level below leads here before falling back.
-    pub conditional: f64,
-    /// Paths a path entering the level becomes.
-    pub split: u32,
-}
-
-/// The estimate, and how far to trust it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Estimate {
-    pub method: &'static str,
-    /// Probability that some group of the store is lost within the horizon.
-    pub probability: f64,
-    /// 95 % interval.
-    pub ci95: [f64; 2],
-    /// Half-width of the interval over the estimate.
-    pub relative_error: f64,
-    pub roots: u64,
-    /// Roots with at least one copy that lost data.
-    pub roots_that_lost_data: u64,
-    /// The largest share of the estimate carried by one root.
-    pub largest_root_share: f64,
-    /// (Σ weight)² / Σ weight²: how many roots the estimate effectively rests on.
-    pub effective_roots: f64,
-    pub levels: Vec<Level>,
-    /// Trial paths simulated (roots and copies), pilot included.
-    pub paths: u64,
-    pub pilot_rounds: u32,
-    /// Whether no diagnostic fired.
-    pub reliable: bool,
-    pub warnings: Vec<String>,
-}
-
 /// Per-root results summed over roots, mergeable in order.
 #[derive(Debug, Clone, Default)]
 struct Tally {
-    roots: u64,
-    /// Σ and Σ² of each root's weight of data loss, and the largest.
-    sum: f64,
-    sum_squares: f64,
-    largest: f64,
-    roots_hit: u64,
+    weights: Weights,
     /// Per level: Σ weight of entries into it.
     arrivals: Vec<f64>,
     paths: u64,
@@ -148,30 +79,12 @@ impl Tally {
     }
 
     fn merge(&mut self, later: &Tally) {
-        self.roots += later.roots;
-        self.sum += later.sum;
-        self.sum_squares += later.sum_squares;
-        self.largest = self.largest.max(later.largest);
-        self.roots_hit += later.roots_hit;
+        self.weights.merge(&later.weights);
         for (a, b) in self.arrivals.iter_mut().zip(&later.arrivals) {
             *a += b;
         }
         self.paths += later.paths;
         self.capped |= later.capped;
-    }
-
-    fn mean(&self) -> f64 {
-        self.sum / self.roots.max(1) as f64
-    }
-
-    /// Half-width of the 95 % interval of the mean.
-    fn half_width(&self) -> f64 {
-        let n = self.roots as f64;
-        if self.roots < 2 {
-            return f64::INFINITY;
-        }
-        let variance = ((self.sum_squares - self.sum * self.sum / n) / (n - 1.0)).max(0.0);
-        crate::stats::t_two_sided(0.95, n - 1.0) * (variance / n).sqrt()
     }
 }
 
@@ -235,7 +148,7 @@ impl Explorer<'_> {
                 }
             }
             level = now;
-            if runner.step() != Step::Fired {
+            if !matches!(runner.step(), Step::Fired(_)) {
                 return;
             }
         }
@@ -290,13 +203,7 @@ fn run_roots(
                     };
                     explorer.run(runner, 1.0, 0, 0);
                     let y = explorer.weight_lost;
-                    tally.roots += 1;
-                    tally.sum += y;
-                    tally.sum_squares += y * y;
-                    tally.largest = tally.largest.max(y);
-                    if y > 0.0 {
-                        tally.roots_hit += 1;
-                    }
+                    tally.weights.add(y);
                 }
                 tally
             },
@@ -313,7 +220,7 @@ fn run_roots(
 /// root arrives).
 fn conditionals(tally: &Tally) -> Vec<Option<f64>> {
     let mut arrivals = tally.arrivals.clone();
-    arrivals[0] = tally.roots as f64;
+    arrivals[0] = tally.weights.roots as f64;
     (0..arrivals.len())
         .map(|k| {
             if k == 0 {
@@ -327,40 +234,37 @@ fn conditionals(tally: &Tally) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// Estimates the probability that service `service` (a storage service) loses some
-/// object group within the horizon, by splitting. `Err` names why it cannot.
-pub fn estimate_loss(
+/// Estimates the probability that store `store` (index among the world's stores)
+/// reaches `loss` pieces missing in some group within the horizon, by splitting.
+pub(super) fn estimate(
     world: &World,
-    service: usize,
+    store: usize,
+    loss: u32,
     seed: u64,
     target: Target,
-) -> Result<Estimate, String> {
-    let probe = TrialRunner::new(world);
-    let store = probe
-        .store_of(service)
-        .ok_or_else(|| format!("service {service} stores no data"))?;
-    let crate::world::ServiceKind::Storage { store: spec, .. } = &world.services[service].kind
-    else {
-        return Err(format!("service {service} stores no data"));
-    };
-    let loss = spec.redundancy.tolerated() + 1;
+) -> Estimate {
     let levels = loss as usize;
+    // Round `r` of the roots seeded by `seed`, split by `splits`.
+    let round = |splits: &[u32], seed: u64, r: u64| {
+        let allowance = allowance(target.max_paths);
+        run_roots(
+            world,
+            store,
+            loss,
+            splits,
+            allowance,
+            seed,
+            r * ROUND_ROOTS,
+            ROUND_ROOTS,
+        )
+    };
     // Pilot: raise the factors until data loss is seen, then set R_k ≈ 1 / p_k.
     let mut splits = vec![1u32; levels + 1];
     let pilot_seed = combine(seed, PILOT_KEY);
     let mut rounds = 0;
     let mut paths = 0;
     while rounds < PILOT_ROUNDS {
-        let tally = run_roots(
-            world,
-            store,
-            loss,
-            &splits,
-            allowance(target.max_paths),
-            pilot_seed,
-            u64::from(rounds) * ROUND_ROOTS,
-            ROUND_ROOTS,
-        );
+        let tally = round(&splits, pilot_seed, u64::from(rounds));
         rounds += 1;
         paths += tally.paths;
         let p = conditionals(&tally);
@@ -377,37 +281,27 @@ pub fn estimate_loss(
                 (None, None) => break,
             }
         }
-        if tally.roots_hit >= 10 || paths >= target.max_paths / 2 {
+        if tally.weights.hits >= 10 || paths >= target.max_paths / 2 {
             break;
         }
     }
     // Main rounds with the factors fixed.
     let main_seed = combine(seed, MAIN_KEY);
     let mut total = Tally::new(levels);
-    let mut round = 0;
+    let mut main_rounds = 0;
     loop {
-        let tally = run_roots(
-            world,
-            store,
-            loss,
-            &splits,
-            allowance(target.max_paths),
-            main_seed,
-            round * ROUND_ROOTS,
-            ROUND_ROOTS,
-        );
-        round += 1;
+        let tally = round(&splits, main_seed, main_rounds);
+        main_rounds += 1;
         total.merge(&tally);
-        let mean = total.mean();
-        let precise = mean > 0.0
-            && total.half_width() <= target.relative_error * mean
-            && total.roots_hit >= 30;
-        if precise || total.roots >= target.max_roots || paths + total.paths >= target.max_paths {
+        if total.weights.precise(&target)
+            || total.weights.roots >= target.max_roots
+            || paths + total.paths >= target.max_paths
+        {
             break;
         }
     }
     paths += total.paths;
-    Ok(summarise(&total, &splits, paths, rounds, target))
+    summarise(&total, &splits, paths, rounds, &target)
 }
 
 fn summarise(
@@ -415,60 +309,18 @@ fn summarise(
     splits: &[u32],
     paths: u64,
     pilot_rounds: u32,
-    target: Target,
+    target: &Target,
 ) -> Estimate {
-    let mean = total.mean();
-    let half = total.half_width();
-    let relative_error = if mean > 0.0 {
-        half / mean
-    } else {
-        f64::INFINITY
-    };
     let p = conditionals(total);
     let levels = (1..splits.len())
         .map(|k| Level {
             missing: k as u32,
-            entries_per_trial: total.arrivals[k] / total.roots.max(1) as f64,
+            entries_per_trial: total.arrivals[k] / total.weights.roots.max(1) as f64,
             conditional: p[k].unwrap_or(0.0),
             split: if k + 1 < splits.len() { splits[k] } else { 1 },
         })
         .collect();
-    let share = if total.sum > 0.0 {
-        total.largest / total.sum
-    } else {
-        0.0
-    };
-    let effective = if total.sum_squares > 0.0 {
-        total.sum * total.sum / total.sum_squares
-    } else {
-        0.0
-    };
     let mut warnings = Vec::new();
-    if total.roots_hit < 30 {
-        warnings.push(format!(
-            "only {} root trials reached data loss (want 30 or more)",
-            total.roots_hit
-        ));
-    }
-    if share > 0.1 {
-        warnings.push(format!(
-            "one root trial carries {:.0} % of the estimate",
-            share * 100.0
-        ));
-    }
-    if relative_error > target.relative_error {
-        warnings.push(format!(
-            "relative error {:.0} % is above the target {:.0} %",
-            relative_error * 100.0,
-            target.relative_error * 100.0
-        ));
-    }
-    if paths >= target.max_paths {
-        warnings.push(format!(
-            "stopped at the budget of {} trial paths",
-            target.max_paths
-        ));
-    }
     if total.capped {
         warnings.push(format!(
             "splits were cut at {} paths per root trial",
@@ -476,24 +328,14 @@ fn summarise(
         ));
     }
     Estimate {
-        method: "multilevel splitting",
-        probability: mean,
-        // With no loss seen, the roots say nothing about how small the probability is
-        // (only that it is below what splitting could reach): the whole range.
-        ci95: if total.roots_hit == 0 {
-            [0.0, 1.0]
-        } else {
-            [(mean - half).max(0.0), (mean + half).min(1.0)]
-        },
-        relative_error,
-        roots: total.roots,
-        roots_that_lost_data: total.roots_hit,
-        largest_root_share: share,
-        effective_roots: effective,
         levels,
-        paths,
         pilot_rounds,
-        reliable: warnings.is_empty(),
-        warnings,
+        ..super::estimate(
+            "multilevel splitting",
+            &total.weights,
+            paths,
+            target,
+            warnings,
+        )
     }
 }

@@ -1,0 +1,258 @@
+//! Rare data loss: the probability that a storage service loses some object group
+//! within the horizon, when it is far too small for plain Monte Carlo to see.
+//!
+//! Two estimators, each unbiased, each with a 95 % interval over independent trials
+//! and diagnostics that flag an answer not to be trusted:
+//!
+//! - [`importance`]: importance sampling by balanced failure biasing — failures that
+//!   threaten data are made more likely, and each trial carries the likelihood ratio
+//!   that undoes the change. It needs the failure laws of what destroys data (disks,
+//!   destroying domains) to be memoryless.
+//! - [`splitting`]: multilevel splitting on the most pieces a group is missing at once.
+//!   It works with any law, but cannot see risk that the number of pieces missing
+//!   does not show (pieces crowded into fewer sites after a disaster).
+//!
+//! [`Method::Auto`] takes importance sampling when every failure that destroys the
+//! store's data has a memoryless law, and splitting otherwise.
+
+pub mod importance;
+pub mod splitting;
+
+use crate::world::{ServiceKind, World};
+use serde::Serialize;
+
+/// Which estimator to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Importance sampling when it applies, else splitting.
+    Auto,
+    Importance,
+    Splitting,
+}
+
+/// What to aim for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    /// Stop when the 95 % interval's half-width is at most this fraction of the
+    /// estimate (and enough trials have lost data).
+    pub relative_error: f64,
+    /// Root trials at most in splitting's main rounds.
+    pub max_roots: u64,
+    /// Trial paths at most, pilot included: for splitting, roots and their copies; for
+    /// importance sampling, trials. A bound on the work whatever the scenario; reaching
+    /// it is reported.
+    pub max_paths: u64,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            relative_error: 0.1,
+            max_roots: 50_000,
+            max_paths: 100_000_000,
+        }
+    }
+}
+
+/// One level of the splitting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Level {
+    /// Pieces missing at once in some group.
+    pub missing: u32,
+    /// Expected entries into the level per trial (for the level of data loss: the
+    /// probability of loss).
+    pub entries_per_trial: f64,
+    /// Chance that an entry into the level below leads here before falling back.
+    pub conditional: f64,
+    /// Paths a path entering the level becomes.
+    pub split: u32,
+}
+
+/// The estimate, and how far to trust it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    pub method: &'static str,
+    /// Probability that some group of the store is lost within the horizon.
+    pub probability: f64,
+    /// 95 % interval.
+    pub ci95: [f64; 2],
+    /// Half-width of the interval over the estimate.
+    pub relative_error: f64,
+    /// Independent trials the estimate averages (splitting: root trials).
+    pub roots: u64,
+    /// Roots (trials) with some weight of data loss.
+    pub roots_that_lost_data: u64,
+    /// The largest share of the estimate carried by one root.
+    pub largest_root_share: f64,
+    /// (Σ weight)² / Σ weight²: how many roots the estimate effectively rests on.
+    pub effective_roots: f64,
+    /// Splitting's levels (empty for importance sampling).
+    pub levels: Vec<Level>,
+    /// Trial paths simulated (roots and copies), pilot included.
+    pub paths: u64,
+    pub pilot_rounds: u32,
+    /// Whether no diagnostic fired.
+    pub reliable: bool,
+    pub warnings: Vec<String>,
+}
+
+/// Independent per-root weights of data loss, summed in root order (so that the sums
+/// do not depend on threads).
+#[derive(Debug, Clone, Default)]
+struct Weights {
+    roots: u64,
+    sum: f64,
+    sum_squares: f64,
+    largest: f64,
+    /// Roots with a positive weight.
+    hits: u64,
+}
+
+impl Weights {
+    fn add(&mut self, y: f64) {
+        self.roots += 1;
+        self.sum += y;
+        self.sum_squares += y * y;
+        self.largest = self.largest.max(y);
+        if y > 0.0 {
+            self.hits += 1;
+        }
+    }
+
+    fn merge(&mut self, later: &Weights) {
+        self.roots += later.roots;
+        self.sum += later.sum;
+        self.sum_squares += later.sum_squares;
+        self.largest = self.largest.max(later.largest);
+        self.hits += later.hits;
+    }
+
+    fn mean(&self) -> f64 {
+        self.sum / self.roots.max(1) as f64
+    }
+
+    /// Half-width of the 95 % interval of the mean.
+    fn half_width(&self) -> f64 {
+        let n = self.roots as f64;
+        if self.roots < 2 {
+            return f64::INFINITY;
+        }
+        let variance = ((self.sum_squares - self.sum * self.sum / n) / (n - 1.0)).max(0.0);
+        crate::stats::t_two_sided(0.95, n - 1.0) * (variance / n).sqrt()
+    }
+
+    /// Whether the interval is within `target` of the mean, on enough hits.
+    fn precise(&self, target: &Target) -> bool {
+        let mean = self.mean();
+        mean > 0.0 && self.half_width() <= target.relative_error * mean && self.hits >= MIN_HITS
+    }
+}
+
+/// Roots that lost data below which an estimate is flagged.
+const MIN_HITS: u64 = 30;
+
+/// The estimate from `weights`, with the diagnostics every method shares and the
+/// method's own `warnings`.
+fn estimate(
+    method: &'static str,
+    weights: &Weights,
+    paths: u64,
+    target: &Target,
+    mut warnings: Vec<String>,
+) -> Estimate {
+    let mean = weights.mean();
+    let half = weights.half_width();
+    let relative_error = if mean > 0.0 {
+        half / mean
+    } else {
+        f64::INFINITY
+    };
+    let share = if weights.sum > 0.0 {
+        weights.largest / weights.sum
+    } else {
+        0.0
+    };
+    let effective = if weights.sum_squares > 0.0 {
+        weights.sum * weights.sum / weights.sum_squares
+    } else {
+        0.0
+    };
+    let mut shared = Vec::new();
+    if weights.hits < MIN_HITS {
+        shared.push(format!(
+            "only {} root trials reached data loss (want {MIN_HITS} or more)",
+            weights.hits
+        ));
+    }
+    if share > 0.1 {
+        shared.push(format!(
+            "one root trial carries {:.0} % of the estimate",
+            share * 100.0
+        ));
+    }
+    if relative_error > target.relative_error {
+        shared.push(format!(
+            "relative error {:.0} % is above the target {:.0} %",
+            relative_error * 100.0,
+            target.relative_error * 100.0
+        ));
+    }
+    if paths >= target.max_paths {
+        shared.push(format!(
+            "stopped at the budget of {} trial paths",
+            target.max_paths
+        ));
+    }
+    shared.append(&mut warnings);
+    Estimate {
+        method,
+        probability: mean,
+        // With no loss seen, the trials say nothing about how small the probability
+        // is: the whole range.
+        ci95: if weights.hits == 0 {
+            [0.0, 1.0]
+        } else {
+            [(mean - half).max(0.0), (mean + half).min(1.0)]
+        },
+        relative_error,
+        roots: weights.roots,
+        roots_that_lost_data: weights.hits,
+        largest_root_share: share,
+        effective_roots: effective,
+        levels: Vec::new(),
+        paths,
+        pilot_rounds: 0,
+        reliable: shared.is_empty(),
+        warnings: shared,
+    }
+}
+
+/// Estimates the probability that service `service` (a storage service) loses some
+/// object group within the horizon, by `method`. `Err` names why it cannot.
+pub fn estimate_loss(
+    world: &World,
+    service: usize,
+    seed: u64,
+    target: Target,
+    method: Method,
+) -> Result<Estimate, String> {
+    let ServiceKind::Storage { store: spec, .. } = &world.services[service].kind else {
+        return Err(format!("service {service} stores no data"));
+    };
+    let store = world.services[..service]
+        .iter()
+        .filter(|s| matches!(s.kind, ServiceKind::Storage { .. }))
+        .count();
+    // Data loss: one piece more missing than the redundancy tolerates.
+    let loss = spec.redundancy.tolerated() + 1;
+    let biasing = importance::Biasing::new(world, store);
+    let method = match method {
+        Method::Auto if biasing.applies() => Method::Importance,
+        Method::Auto => Method::Splitting,
+        chosen => chosen,
+    };
+    Ok(match method {
+        Method::Importance => importance::estimate(world, &biasing, loss, seed, target),
+        _ => splitting::estimate(world, store, loss, seed, target),
+    })
+}
