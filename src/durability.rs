@@ -680,20 +680,30 @@ impl<'w> Durability<'w> {
         dynamics: &mut Dynamics<'w, O>,
         now: Time,
     ) {
-        let mut i = 0;
-        while let Some(p) = self.listed_on(s, a, i) {
-            i += 1;
-            let st = &mut self.stores[s];
-            if st.piece[p as usize].anchor != a || st.piece[p as usize].phase != Phase::Present {
+        // The innermost loop of a site's outage: one pass over the pieces listed on the
+        // anchor (placed there first, then moved there), touching each group's state
+        // once; only a group whose reachable pieces cross `needed` changes its node.
+        let st = &mut self.stores[s];
+        let (per, needed) = (st.pieces_per_group, st.needed);
+        let listed =
+            st.initial_first[a as usize] as usize..st.initial_first[a as usize + 1] as usize;
+        for &p in st.initial[listed].iter().chain(&st.moved[a as usize]) {
+            let piece = st.piece[p as usize];
+            if piece.anchor != a || piece.phase != Phase::Present {
                 continue;
             }
-            let g = (p / st.pieces_per_group) as usize;
+            let g = (p / per) as usize;
+            let group = &mut st.group[g];
             if up {
-                st.group[g].reachable += 1;
+                group.reachable += 1;
             } else {
-                st.group[g].reachable -= 1;
+                group.reachable -= 1;
             }
-            self.refresh(s, g, dynamics, now);
+            let readable = !group.lost && u32::from(group.reachable) >= needed;
+            if readable != group.readable {
+                group.readable = readable;
+                dynamics.set_own_up(st.group_nodes[g], readable, now);
+            }
         }
     }
 
