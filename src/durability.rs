@@ -286,6 +286,9 @@ struct StoreState<'w> {
     /// kept together); its pending event, attempt count and the cause of its last loss.
     piece: Vec<PieceState>,
     pending: Vec<Option<EventKey>>,
+    /// Per piece: when its pending event is due; for a copy over a link, the bytes the
+    /// link will have served when it is done.
+    due: Vec<f64>,
     attempt: Vec<u32>,
     cause: Vec<u32>,
     /// Per piece being copied over a link: the link (else `NONE`).
@@ -349,6 +352,13 @@ impl PieceChange {
             PieceChange::GroupLost => "group lost",
         }
     }
+}
+
+/// Whether a link's entry for attempt `attempt` at copying piece `p` is the copy under
+/// way: an aborted copy's entry stays in the link's queue until it comes to the front.
+#[inline]
+fn copy_is_live(pieces: &[PieceState], attempts: &[u32], p: u32, attempt: u32) -> bool {
+    pieces[p as usize].phase == Phase::Copying && attempts[p as usize] == attempt
 }
 
 /// Index of the link inside data centre `dc`, or between `a` and `b`.
@@ -421,6 +431,7 @@ impl<'w> Durability<'w> {
                     })
                     .collect(),
                 pending: vec![None; n],
+                due: vec![0.0; n],
                 attempt: vec![0; n],
                 cause: vec![NONE; n],
                 link: vec![NONE; n],
@@ -546,6 +557,40 @@ impl<'w> Durability<'w> {
                 }
             }
         }
+    }
+
+    /// When a group of store `index` missing `missing` pieces or more is expected to get
+    /// one back, at the earliest, by the copies under way as things stand at `now`: a
+    /// copy timed by a law ends when scheduled; one over a link when the link, shared as
+    /// now, will have served it. `None` when no such copy is under way (losses not yet
+    /// noticed, pieces waiting for a crew or a place: how long they will take depends
+    /// on what is not known yet, such as how many copies will share the links).
+    pub fn repair_due(&self, index: usize, missing: u32, now: Time) -> Option<Time> {
+        let st = &self.stores[index];
+        let per = st.pieces_per_group as usize;
+        let mut earliest: Option<Time> = None;
+        for (g, group) in st.group.iter().enumerate() {
+            if group.lost || per - usize::from(group.present) < missing as usize {
+                continue;
+            }
+            for p in g * per..(g + 1) * per {
+                if st.piece[p].phase != Phase::Copying {
+                    continue;
+                }
+                let due = st.due[p];
+                let at = match st.link[p] {
+                    NONE => due,
+                    l => {
+                        let link = &st.links[l as usize];
+                        let share = link.rate / f64::from(link.active.max(1));
+                        let served = link.served + (now - link.since) * share;
+                        now + (due - served).max(0.0) / share
+                    }
+                };
+                earliest = Some(earliest.map_or(at, |e: Time| e.min(at)));
+            }
+        }
+        earliest
     }
 
     /// Draws from fresh streams from now on (see `Dynamics::reseed`).
@@ -789,6 +834,7 @@ impl<'w> Durability<'w> {
                     let at = now + law.sample(&mut rng);
                     let key = scheduler.schedule_at(at, event(s, EventKind::Detected, p).into());
                     st.pending[p as usize] = Some(key);
+                    st.due[p as usize] = at;
                 }
             }
         }
@@ -877,6 +923,7 @@ impl<'w> Durability<'w> {
             let key =
                 scheduler.schedule_at(now + RETRY_HOURS, event(s, EventKind::Retry, p).into());
             st.pending[p as usize] = Some(key);
+            st.due[p as usize] = now + RETRY_HOURS;
             self.release_crew(s, dynamics, scheduler);
             return;
         };
@@ -905,6 +952,7 @@ impl<'w> Durability<'w> {
                 let at = now + law.sample(&mut rng);
                 let key = scheduler.schedule_at(at, event(s, EventKind::CopyDone, p).into());
                 st.pending[p as usize] = Some(key);
+                st.due[p as usize] = at;
             }
             CopyTime::Bandwidth { .. } => {
                 let bytes = store.group_bytes.unwrap_or(0.0);
@@ -914,6 +962,7 @@ impl<'w> Durability<'w> {
                 link.advance(now);
                 link.due
                     .push(Reverse((Bytes(link.served + bytes), p, attempt)));
+                st.due[p as usize] = link.served + bytes;
                 link.active += 1;
                 self.schedule_link(s, source, scheduler);
             }
@@ -1080,7 +1129,8 @@ impl<'w> Durability<'w> {
             let link = &mut st.links[l as usize];
             link.advance(now);
             link.active -= 1;
-            link.due.retain(|&Reverse((_, q, _))| q != p);
+            // Its entry stays in the link's queue, stale (see `copy_is_live`), and is
+            // dropped when it comes to the front.
             self.schedule_link(s, l as usize, scheduler);
         }
     }
@@ -1092,9 +1142,16 @@ impl<'w> Durability<'w> {
         scheduler: &mut Scheduler<E>,
     ) {
         let now = scheduler.now();
-        let link = &mut self.stores[s].links[l];
+        let st = &mut self.stores[s];
+        let link = &mut st.links[l];
         if let Some(key) = link.event.take() {
             scheduler.cancel(key);
+        }
+        while let Some(&Reverse((_, p, attempt))) = link.due.peek() {
+            if copy_is_live(&st.piece, &st.attempt, p, attempt) {
+                break;
+            }
+            link.due.pop();
         }
         if let Some(&Reverse((Bytes(finish), _, _))) = link.due.peek() {
             let hours = (finish - link.served).max(0.0) * f64::from(link.active) / link.rate;
@@ -1114,7 +1171,8 @@ impl<'w> Durability<'w> {
         let now = scheduler.now();
         let mut done = Vec::new();
         {
-            let link = &mut self.stores[s].links[l];
+            let st = &mut self.stores[s];
+            let link = &mut st.links[l];
             link.event = None;
             link.advance(now);
             // Copies whose bytes are served, up to what the link moves in a
@@ -1122,6 +1180,10 @@ impl<'w> Durability<'w> {
             // scheduled again at a time that floating point cannot tell from now.
             let slack = link.rate / f64::from(link.active.max(1)) * COPY_SLACK_HOURS;
             while let Some(&Reverse((Bytes(finish), p, attempt))) = link.due.peek() {
+                if !copy_is_live(&st.piece, &st.attempt, p, attempt) {
+                    link.due.pop();
+                    continue;
+                }
                 if finish > link.served + slack {
                     break;
                 }
@@ -1133,7 +1195,7 @@ impl<'w> Durability<'w> {
         self.schedule_link(s, l, scheduler);
         for (p, attempt) in done {
             let st = &self.stores[s];
-            if st.piece[p as usize].phase == Phase::Copying && st.attempt[p as usize] == attempt {
+            if copy_is_live(&st.piece, &st.attempt, p, attempt) {
                 self.copy_done(s, p, dynamics, scheduler);
             }
         }

@@ -19,8 +19,8 @@ pub struct DurabilityArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// The estimator: importance sampling (balanced failure biasing), multilevel
-    /// splitting, or `auto`: importance sampling when everything that destroys data
-    /// fails by memoryless laws, else splitting.
+    /// splitting, or `auto`: importance sampling when something that destroys data
+    /// fails by a memoryless law, else splitting.
     #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     pub method: MethodArg,
     /// Stop when the 95 % interval's half-width is at most this fraction of the
@@ -191,6 +191,9 @@ fn table(report: &DurabilityReport) -> String {
         );
         for warning in &e.warnings {
             let _ = writeln!(out, "    warning: {warning}");
+        }
+        for note in &e.notes {
+            let _ = writeln!(out, "    note: {note}");
         }
         if !e.levels.is_empty() {
             let _ = writeln!(out, "  levels (pieces missing at once in some group)");

@@ -26,17 +26,23 @@
 //!
 //! - *Degraded groups.* While groups miss pieces, the components that could take one
 //!   more from those missing the most — the disks and destroying domains of their
-//!   present pieces — share a total failure rate equal to the store's repair rate
-//!   `1 / (mean detection + mean copy)`, in proportion to the pieces each would destroy
-//!   ("balanced": a rare flood that would take three pieces gets three disks' share),
-//!   unless their own rate is higher. A further loss then comes before the repair
-//!   about half the time. The total is shared among the worst groups rather than
-//!   given to each, so that a fleet with many groups degraded at once is not driven
-//!   into a cascade of failures.
-//! - *Forcing.* When every failure threatening the store's data together happens less
-//!   than once per horizon, they share a total rate of one per horizon, equally, so
-//!   that the first loss is not itself the rare event. A fleet of many disks fails
-//!   often enough and is not forced.
+//!   present pieces — share a total failure rate of `ln 2 / w`, where `w` is the time
+//!   until the first of those groups' copies under way is expected to end, in
+//!   proportion to the pieces each would destroy ("balanced": a rare flood that would
+//!   take three pieces gets three disks' share), unless their own rate is higher. A
+//!   further loss then comes before that repair about half the time. The total is
+//!   shared among the worst groups rather than given to each, so that a fleet with
+//!   many groups degraded at once is not driven into a cascade of failures.
+//! - *Forcing.* When the biased threats to the initial placement together fail less
+//!   than once per horizon, they share a total rate of one per horizon, in proportion
+//!   to the pieces each holds there, so that the first loss is not itself the rare
+//!   event. A fleet of many disks fails often enough and is not forced.
+//!
+//! A repair's window is taken from the copies under way of the worst groups
+//! (`Durability::repair_due`): when the earliest ends, as things stand. A flood that
+//! sends a thousand copies over one shared link thus leaves a window of weeks, and the
+//! bias follows it; before any copy is under way (a loss not yet noticed) nothing is
+//! biased.
 //!
 //! A component asked for two rates (forced, and threatening a degraded group) takes
 //! the larger.
@@ -77,12 +83,16 @@ pub struct Biasing {
     destroyers: Vec<Vec<u32>>,
     /// Components that destroy data but whose failure law is not memoryless.
     unbiased: usize,
-    /// One over the mean time from a loss to its re-creation (0: instant).
-    repair_rate: f64,
+    /// The shortest repair window biasing counts on: a thousandth of the mean time
+    /// from a loss to its re-creation (at least a second), so that a repair about to
+    /// end does not call for an unbounded rate.
+    min_window: Time,
     horizon: Time,
     /// Whether the threats to the initial placement fail less than `FORCING` times a
     /// horizon.
     forcing: bool,
+    /// Per biased component: pieces its failure would destroy in the initial placement.
+    initial_pieces: Vec<u32>,
 }
 
 impl Biasing {
@@ -141,32 +151,34 @@ impl Biasing {
             CopyTime::Bandwidth { within, .. } => spec.group_bytes.unwrap_or(0.0) / within,
         };
         let repair = detection + copy;
-        let mut seen = vec![false; nodes.len()];
-        let mut initial_rate = 0.0;
+        let mut initial_pieces = vec![0u32; nodes.len()];
         for &a in &spec.pieces {
             for &i in &destroyers[a as usize] {
-                if !std::mem::replace(&mut seen[i as usize], true) {
-                    initial_rate += rate[i as usize];
-                }
+                initial_pieces[i as usize] += 1;
             }
         }
+        let initial_rate: f64 = (0..nodes.len())
+            .filter(|&i| initial_pieces[i] > 0)
+            .map(|i| rate[i])
+            .sum();
         Biasing {
             store,
             forcing: initial_rate * world.horizon < FORCING,
+            initial_pieces,
             nodes,
             rate,
             index_of,
             destroyers,
             unbiased: unbiased.iter().filter(|&&u| u).count(),
-            repair_rate: if repair > 0.0 { 1.0 / repair } else { 0.0 },
+            min_window: (repair / 1000.0).max(1.0 / 3600.0),
             horizon: world.horizon,
         }
     }
 
-    /// Whether importance sampling applies: something destroys the store's data, and
-    /// all of it fails by memoryless laws.
+    /// Whether importance sampling applies: something that destroys the store's data
+    /// fails by a memoryless law.
     pub fn applies(&self) -> bool {
-        !self.nodes.is_empty() && self.unbiased == 0
+        !self.nodes.is_empty()
     }
 }
 
@@ -292,19 +304,29 @@ impl Bias {
         let durability = runner.durability();
         self.changes_seen = durability.changes();
         if biasing.forcing {
+            // The threats to the initial placement that are up, weighed by the pieces
+            // each holds there.
             self.next_stamp();
-            durability.for_each_present(biasing.store, 0, |_, a| self.gather(a, biasing, runner));
+            for (i, &pieces) in biasing.initial_pieces.iter().enumerate() {
+                if pieces > 0 && runner.own_up(biasing.nodes[i]) {
+                    self.members.push(i as u32);
+                    self.hits[i] = pieces;
+                }
+            }
             let total: f64 = self.members.iter().map(|&i| biasing.rate[i as usize]).sum();
             if !self.members.is_empty() && total * biasing.horizon < FORCING {
                 self.want(FORCING / biasing.horizon);
             }
         }
         let level = durability.missing_now(biasing.store);
-        if biasing.repair_rate > 0.0 && level > 0 {
+        let now = runner.now();
+        if let Some(due) = durability.repair_due(biasing.store, level.max(1), now) {
             self.next_stamp();
             durability
                 .for_each_present(biasing.store, level, |_, a| self.gather(a, biasing, runner));
-            self.want(biasing.repair_rate);
+            // About one chance in two of a further loss before the first repair.
+            let window = (due - now).max(biasing.min_window);
+            self.want(std::f64::consts::LN_2 / window);
         }
         // Components biased now or wanted: set each to what is wanted, if more than its
         // own rate.
@@ -421,23 +443,29 @@ pub(super) fn estimate(
             "{truncated} trials ran out of their event budget (counted as no loss)"
         ));
     }
-    if biasing.unbiased > 0 {
-        warnings.push(format!(
-            "{} components that destroy data fail by laws that are not memoryless and \
-             were left unbiased",
-            biasing.unbiased
-        ));
-    }
     if biasing.nodes.is_empty() {
-        warnings.push("nothing that destroys data could be biased".into());
+        warnings.push(
+            "nothing that destroys data fails by a memoryless law: nothing was biased".into(),
+        );
     }
-    super::estimate(
+    let mut estimate = super::estimate(
         "importance sampling (balanced failure biasing)",
         &total,
         total.roots,
         &target,
         warnings,
-    )
+    );
+    estimate.notes.push(format!(
+        "biased {} components that destroy data (memoryless failures)",
+        biasing.nodes.len()
+    ));
+    if biasing.unbiased > 0 {
+        estimate.notes.push(format!(
+            "left {} to their own laws (not memoryless)",
+            biasing.unbiased
+        ));
+    }
+    estimate
 }
 
 #[cfg(test)]
@@ -478,18 +506,19 @@ mod tests {
         assert!(rates[1..].iter().all(|&r| (r - 1e-5).abs() < 1e-18));
         // Every disk's data is threatened by itself and the flood.
         assert!(biasing.destroyers.iter().all(|d| d.len() == 2));
-        // Repair: 15 min to notice + 10 h to copy = 10.25 h.
-        assert!((biasing.repair_rate - 1.0 / 10.25).abs() < 1e-12);
+        // Repair: 15 min to notice + 10 h to copy = 10.25 h; a thousandth of it.
+        assert!((biasing.min_window - 10.25e-3).abs() < 1e-12);
         // The initial threats: 3 disks at 1e-5/h and the flood, over 8760 h:
         // (3e-5 + 1.14e-6) × 8760 ≈ 0.27 failures a year, below 1: forced.
         assert!(biasing.forcing);
     }
 
     #[test]
-    fn disks_that_wear_out_cannot_be_biased() {
+    fn disks_that_wear_out_are_left_to_their_own_laws() {
         let world = world(r#"{ "weibull": { "shape": 1.12, "scale": "100000 h" } }"#);
         let biasing = Biasing::new(&world, 0);
-        assert!(!biasing.applies());
+        // Only the flood can be biased; the disks keep their own laws.
+        assert!(biasing.applies());
         assert_eq!(biasing.unbiased, 4);
         assert_eq!(biasing.nodes.len(), 1);
     }

@@ -6,14 +6,14 @@
 //!
 //! - [`importance`]: importance sampling by balanced failure biasing — failures that
 //!   threaten data are made more likely, and each trial carries the likelihood ratio
-//!   that undoes the change. It needs the failure laws of what destroys data (disks,
-//!   destroying domains) to be memoryless.
+//!   that undoes the change. It biases what destroys data by memoryless laws (disks,
+//!   destroying domains) and leaves the rest to their own laws.
 //! - [`splitting`]: multilevel splitting on the most pieces a group is missing at once.
 //!   It works with any law, but cannot see risk that the number of pieces missing
 //!   does not show (pieces crowded into fewer sites after a disaster).
 //!
-//! [`Method::Auto`] takes importance sampling when every failure that destroys the
-//! store's data has a memoryless law, and splitting otherwise.
+//! [`Method::Auto`] takes importance sampling when something that destroys the store's
+//! data fails by a memoryless law, and splitting otherwise.
 
 pub mod importance;
 pub mod splitting;
@@ -94,6 +94,8 @@ pub struct Estimate {
     /// Whether no diagnostic fired.
     pub reliable: bool,
     pub warnings: Vec<String>,
+    /// What else to know about how the estimate was made (not diagnostics).
+    pub notes: Vec<String>,
 }
 
 /// Independent per-root weights of data loss, summed in root order (so that the sums
@@ -224,6 +226,7 @@ fn estimate(
         pilot_rounds: 0,
         reliable: shared.is_empty(),
         warnings: shared,
+        notes: Vec::new(),
     }
 }
 

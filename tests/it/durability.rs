@@ -812,3 +812,70 @@ fn the_durability_command_reports_its_estimate_and_refuses_bad_arguments() {
     assert!((1e-9..1e-7).contains(&p), "{p}");
     assert!(String::from_utf8_lossy(&run.stdout).contains("P(any group lost)"));
 }
+
+#[test]
+fn importance_sampling_on_a_fleet_agrees_with_plain_monte_carlo() {
+    // A fleet no chain describes: 100 groups of six copies, two per site, on Weibull
+    // disks (worn out, left to their own law) sharing links (10 Gbit/s inside a site,
+    // 1 Gbit/s between), with floods every 4 years lasting Exp(5 days): frequent enough
+    // for plain Monte Carlo to see losses (a flood leaves every group's copies on two
+    // sites for the days the links take to copy them all). Importance sampling biases
+    // only the floods; its estimate and plain Monte Carlo's must agree within 4
+    // standard errors of their difference, sqrt(se_is² + se_mc²).
+    let floods = ["fa", "fb", "fc"]
+        .iter()
+        .map(|id| flood_plain(id, 4.0 * 8760.0, 120.0))
+        .collect::<Vec<_>>();
+    let datacenters: Vec<Value> = ["a", "b", "c"]
+        .iter()
+        .zip(["fa", "fb", "fc"])
+        .map(|(id, plain)| {
+            json!({ "id": id, "region": "r", "on": [plain], "racks": 2, "hosts_per_rack": 2,
+                    "disks_per_host": 4 })
+        })
+        .collect();
+    let scenario = json!({
+        "name": "fleet",
+        "horizon": "1 year",
+        "failure_domains": floods,
+        "components": { "disk": {
+            "fail": { "weibull": { "shape": 1.12, "scale": "461386 h" } },
+            "repair": exponential(24.0) } },
+        "datacenters": datacenters,
+        "services": [ { "name": "store", "storage": {
+            "object_groups": 100, "replicas": 6,
+            "placement": { "per_datacenter": { "a": 2, "b": 2, "c": 2 } },
+            "object_group_size": "100 GB",
+            "repair": { "detection": "15 min",
+                        "bandwidth": { "within_datacenter": "10 Gbit/s",
+                                       "between_datacenters": "1 Gbit/s" } } } } ]
+    });
+    let world = world(scenario);
+    let trials = 40_000;
+    let summary = simulate(&world, 11, trials);
+    let (plain, _) = summary.services[0]
+        .durability
+        .as_ref()
+        .expect("storage")
+        .loss_probability();
+    let se_plain = (plain * (1.0 - plain) / trials as f64).sqrt();
+    let target = nines::rare::Target {
+        relative_error: 0.2,
+        ..nines::rare::Target::default()
+    };
+    let estimate = nines::rare::estimate_loss(&world, 0, 5, target, Method::Auto).unwrap();
+    assert_eq!(
+        estimate.method,
+        "importance sampling (balanced failure biasing)"
+    );
+    let se_is = (estimate.ci95[1] - estimate.ci95[0]) / 2.0 / 1.96;
+    eprintln!("fleet: plain {plain:.3e} ± {se_plain:.1e}, {estimate:?}");
+    assert!(plain > 5e-4, "plain Monte Carlo must see losses: {plain}");
+    assert!(estimate.reliable, "{estimate:?}");
+    assert_close(
+        "fleet, importance sampling against plain Monte Carlo",
+        estimate.probability,
+        (se_is * se_is + se_plain * se_plain).sqrt(),
+        plain,
+    );
+}
