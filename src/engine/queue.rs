@@ -41,7 +41,7 @@ const NIL: u32 = u32::MAX;
 const MIN_BUCKETS: usize = 16;
 const MAX_BUCKETS: usize = 1 << 22;
 /// Entries per bucket, on average, before the bucket count doubles.
-const LOAD: usize = 4;
+const LOAD: usize = 2;
 
 #[derive(Debug, Clone)]
 pub(crate) struct CalendarQueue<E> {
@@ -59,6 +59,8 @@ pub(crate) struct CalendarQueue<E> {
     /// The current bucket's entries, latest first.
     current: Vec<Entry<E>>,
     len: usize,
+    /// The population at which the bucket count doubles (`usize::MAX` at the most).
+    grow_at: usize,
 }
 
 impl<E: Copy> CalendarQueue<E> {
@@ -72,6 +74,7 @@ impl<E: Copy> CalendarQueue<E> {
             bucket: 0,
             current: Vec::new(),
             len: 0,
+            grow_at: 0,
         };
         queue.reset(horizon);
         queue
@@ -91,6 +94,15 @@ impl<E: Copy> CalendarQueue<E> {
         };
         self.bucket = 0;
         self.len = 0;
+        self.set_grow_at();
+    }
+
+    fn set_grow_at(&mut self) {
+        self.grow_at = if self.heads.len() < MAX_BUCKETS {
+            LOAD * self.heads.len()
+        } else {
+            usize::MAX
+        };
     }
 
     pub fn len(&self) -> usize {
@@ -100,8 +112,10 @@ impl<E: Copy> CalendarQueue<E> {
     #[inline]
     fn bucket_of(&self, time: f64) -> usize {
         // Multiplication by a positive constant and truncation are both monotone, so a
-        // later time never maps to an earlier bucket.
-        let index = (time * self.buckets_per_time) as usize;
+        // later time never maps to an earlier bucket. The product lies in
+        // `[0, buckets]` (it can round up to the bucket count just below the horizon),
+        // and bucket counts fit in a `u32`, whose conversion is cheaper than `usize`'s.
+        let index = (time * self.buckets_per_time) as u32 as usize;
         index.min(self.heads.len() - 1)
     }
 
@@ -125,15 +139,14 @@ impl<E: Copy> CalendarQueue<E> {
     /// Inserts an event; `time` must lie in `[now, horizon)`.
     #[inline]
     pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64) {
-        if self.len >= LOAD * self.heads.len() && self.heads.len() < MAX_BUCKETS {
+        if self.len >= self.grow_at {
             self.grow(now);
         }
         let index = self.bucket_of(time);
         debug_assert!(index >= self.bucket, "event scheduled in the past");
         let entry = Entry { time, seq, event };
         if index == self.bucket {
-            let at = self.current.partition_point(|e| e.after(&entry));
-            self.current.insert(at, entry);
+            insert_sorted(&mut self.current, entry);
         } else {
             self.link(index, entry);
         }
@@ -161,25 +174,21 @@ impl<E: Copy> CalendarQueue<E> {
     }
 
     /// Moves the current bucket's list into `current`, sorted latest first.
+    #[inline]
     fn take_bucket(&mut self) {
         let mut slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
         while slot != NIL {
             let cell = &mut self.slots[slot as usize];
             let next = cell.next;
-            // The slot joins the free list; its entry is moved out by swapping in
-            // the entry it held (a moved-from slot is never read again until reused).
+            // The slot joins the free list; its entry is copied out (a freed slot is
+            // never read again until reused).
             cell.next = self.free;
             self.free = slot;
-            self.current.push(cell.entry);
+            let entry = cell.entry;
+            // The list holds the latest scheduled first, so entries that tie in time
+            // arrive in order and each insertion stops at once.
+            insert_sorted(&mut self.current, entry);
             slot = next;
-        }
-        let current = &mut self.current;
-        for i in 1..current.len() {
-            let mut j = i;
-            while j > 0 && current[j].after(&current[j - 1]) {
-                current.swap(j, j - 1);
-                j -= 1;
-            }
         }
     }
 
@@ -201,6 +210,7 @@ impl<E: Copy> CalendarQueue<E> {
         self.heads.clear();
         self.heads.resize(new_len, NIL);
         self.buckets_per_time = new_len as f64 / self.horizon;
+        self.set_grow_at();
         self.bucket = self.bucket_of(now);
         for entry in pending {
             let index = self.bucket_of(entry.time);
@@ -213,6 +223,20 @@ impl<E: Copy> CalendarQueue<E> {
         let current = &mut self.current;
         current.sort_unstable_by(|a, b| b.time.total_cmp(&a.time).then(b.seq.cmp(&a.seq)));
     }
+}
+
+/// Inserts `entry` into `sorted` (latest first), scanning from the earliest end: an
+/// entry later than `k` of those already there costs `k` moves.
+#[inline]
+fn insert_sorted<E: Copy>(sorted: &mut Vec<Entry<E>>, entry: Entry<E>) {
+    sorted.push(entry);
+    let sorted = &mut sorted[..];
+    let mut j = sorted.len() - 1;
+    while j > 0 && entry.after(&sorted[j - 1]) {
+        sorted[j] = sorted[j - 1];
+        j -= 1;
+    }
+    sorted[j] = entry;
 }
 
 #[cfg(test)]
