@@ -466,6 +466,18 @@ impl Law {
     /// Draws a duration in hours; always finite and >= [`MIN_SAMPLE_HOURS`].
     #[inline]
     pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        // The commonest law first, without the general dispatch: `Exp1` (a ziggurat)
+        // gives a finite, positive value and the mean is at most 1e12 h, so only the
+        // lower end of the clamp can apply.
+        if let Kind::Exponential { mean } = self.kind {
+            let e: f64 = Exp1.sample(rng);
+            let x = e * mean;
+            return if x >= MIN_SAMPLE_HOURS {
+                x
+            } else {
+                MIN_SAMPLE_HOURS
+            };
+        }
         let x = match &self.kind {
             Kind::Exponential { mean } => {
                 let e: f64 = Exp1.sample(rng);
