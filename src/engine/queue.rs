@@ -177,19 +177,21 @@ impl<E: Copy> CalendarQueue<E> {
     #[inline]
     fn take_bucket(&mut self) {
         let mut slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
+        let slots = &mut self.slots[..];
+        let mut free = self.free;
         while slot != NIL {
-            let cell = &mut self.slots[slot as usize];
+            let cell = &mut slots[slot as usize];
             let next = cell.next;
             // The slot joins the free list; its entry is copied out (a freed slot is
             // never read again until reused).
-            cell.next = self.free;
-            self.free = slot;
-            let entry = cell.entry;
+            cell.next = free;
+            free = slot;
             // The list holds the latest scheduled first, so entries that tie in time
             // arrive in order and each insertion stops at once.
-            insert_sorted(&mut self.current, entry);
+            insert_sorted(&mut self.current, cell.entry);
             slot = next;
         }
+        self.free = free;
     }
 
     /// Doubles the number of buckets and redistributes the pending events.
