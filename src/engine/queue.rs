@@ -146,7 +146,11 @@ impl<E: Copy> CalendarQueue<E> {
         debug_assert!(index >= self.bucket, "event scheduled in the past");
         let entry = Entry { time, seq, event };
         if index == self.bucket {
-            insert_sorted(&mut self.current, entry);
+            if self.current.len() <= SHIFT {
+                insert_sorted(&mut self.current, entry);
+            } else {
+                insert_searched(&mut self.current, entry);
+            }
         } else {
             self.link(index, entry);
         }
@@ -227,6 +231,10 @@ impl<E: Copy> CalendarQueue<E> {
     }
 }
 
+/// The most entries the bucket being drained holds for an event scheduled into it to
+/// be inserted by [`insert_sorted`] rather than [`insert_searched`].
+const SHIFT: usize = 8;
+
 /// Inserts `entry` into `sorted` (latest first), scanning from the earliest end: an
 /// entry later than `k` of those already there costs `k` moves.
 #[inline]
@@ -239,6 +247,15 @@ fn insert_sorted<E: Copy>(sorted: &mut Vec<Entry<E>>, entry: Entry<E>) {
         j -= 1;
     }
     sorted[j] = entry;
+}
+
+/// Inserts `entry` into `sorted` (latest first) by binary search and one block move:
+/// for a crowded bucket, where events scheduled into it mostly belong far from the
+/// earliest end.
+#[inline]
+fn insert_searched<E: Copy>(sorted: &mut Vec<Entry<E>>, entry: Entry<E>) {
+    let at = sorted.partition_point(|e| e.after(&entry));
+    sorted.insert(at, entry);
 }
 
 #[cfg(test)]
@@ -301,6 +318,33 @@ mod tests {
         // Each popped event is the least pending one: the sequence is sorted.
         assert!(out.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
         assert_eq!(out.len(), reference.len());
+    }
+
+    #[test]
+    fn a_crowded_current_bucket_keeps_order() {
+        // 20 events in the first of 16 buckets ([0, 100) of a 1,600 horizon), some
+        // sharing a time; after the first pop, 12 more into that bucket, most of them
+        // far from its earliest end (placed by binary search).
+        let mut queue = CalendarQueue::new(1600.0);
+        let mut reference = Vec::new();
+        let mut seq = 0;
+        for i in 0..20u32 {
+            let time = f64::from((i * 7) % 10) * 9.0 + 1.0;
+            queue.push(time, seq, seq, 0.0);
+            reference.push((time, seq));
+            seq += 1;
+        }
+        let first = queue.pop().unwrap();
+        let mut out = vec![(first.time, first.seq)];
+        for i in 0..12u32 {
+            let time = first.time + f64::from((i * 5) % 12) * 8.0;
+            queue.push(time, seq, seq, first.time);
+            reference.push((time, seq));
+            seq += 1;
+        }
+        out.extend(std::iter::from_fn(|| queue.pop().map(|e| (e.time, e.seq))));
+        reference.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        assert_eq!(out, reference);
     }
 
     #[test]
