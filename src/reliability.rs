@@ -451,6 +451,26 @@ impl NodeState {
     fn edges(&self) -> std::ops::Range<usize> {
         self.first_edge as usize..self.end_edge as usize
     }
+
+    #[inline]
+    fn has_dependents(&self) -> bool {
+        self.end_edge > self.first_edge
+    }
+
+    /// Settles the effective state after the own state or an input changed, telling
+    /// `observer` if the node is watched; returns whether it changed.
+    #[inline]
+    fn update<O: Observer>(&mut self, observer: &mut O, now: Time) -> bool {
+        let up = self.own_up && self.requirement_holds();
+        if up == self.effective_up {
+            return false;
+        }
+        self.effective_up = up;
+        if self.watch != UNWATCHED {
+            observer.on_change(self.watch, now, up);
+        }
+        true
+    }
 }
 
 /// The mutable state of one trial: which nodes are up, and the random streams that
@@ -653,17 +673,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     /// Returns whether `node`'s effective state changed.
     #[inline]
     fn update(&mut self, node: usize, now: Time) -> bool {
-        let state = &mut self.state[node];
-        let up = state.own_up && state.requirement_holds();
-        if up == state.effective_up {
-            return false;
-        }
-        state.effective_up = up;
-        let watch = state.watch;
-        if watch != UNWATCHED {
-            self.observer.on_change(watch, now, up);
-        }
-        true
+        self.state[node].update(&mut self.observer, now)
     }
 }
 
@@ -683,6 +693,8 @@ impl<O: Observer> Dynamics<'_, O> {
     #[inline]
     pub fn fire<E: Copy + From<NodeId>>(&mut self, node: NodeId, scheduler: &mut Scheduler<E>) {
         let i = node.index();
+        // One borrow of the node's state for the whole event: its fields are read
+        // and written in place, with one bounds check.
         let state = &mut self.state[i];
         let up = !state.own_up;
         state.own_up = up;
@@ -692,7 +704,7 @@ impl<O: Observer> Dynamics<'_, O> {
         state.since = now;
         scheduler.schedule_in(law.sample(&mut state.rng), node.into());
         self.observer.on_transition(node, now, up);
-        if self.update(i, now) && !self.state[i].edges().is_empty() {
+        if state.update(&mut self.observer, now) && state.has_dependents() {
             self.propagate(i, now);
         }
     }

@@ -41,7 +41,7 @@ const NIL: u32 = u32::MAX;
 const MIN_BUCKETS: usize = 16;
 const MAX_BUCKETS: usize = 1 << 22;
 /// Entries per bucket, on average, before the bucket count doubles.
-const LOAD: usize = 4;
+const LOAD: usize = 2;
 
 #[derive(Debug, Clone)]
 pub(crate) struct CalendarQueue<E> {
@@ -59,6 +59,8 @@ pub(crate) struct CalendarQueue<E> {
     /// The current bucket's entries, latest first.
     current: Vec<Entry<E>>,
     len: usize,
+    /// The population at which the bucket count doubles (`usize::MAX` at the most).
+    grow_at: usize,
 }
 
 impl<E: Copy> CalendarQueue<E> {
@@ -72,6 +74,7 @@ impl<E: Copy> CalendarQueue<E> {
             bucket: 0,
             current: Vec::new(),
             len: 0,
+            grow_at: 0,
         };
         queue.reset(horizon);
         queue
@@ -91,6 +94,15 @@ impl<E: Copy> CalendarQueue<E> {
         };
         self.bucket = 0;
         self.len = 0;
+        self.set_grow_at();
+    }
+
+    fn set_grow_at(&mut self) {
+        self.grow_at = if self.heads.len() < MAX_BUCKETS {
+            LOAD * self.heads.len()
+        } else {
+            usize::MAX
+        };
     }
 
     pub fn len(&self) -> usize {
@@ -100,8 +112,10 @@ impl<E: Copy> CalendarQueue<E> {
     #[inline]
     fn bucket_of(&self, time: f64) -> usize {
         // Multiplication by a positive constant and truncation are both monotone, so a
-        // later time never maps to an earlier bucket.
-        let index = (time * self.buckets_per_time) as usize;
+        // later time never maps to an earlier bucket. The product lies in
+        // `[0, buckets]` (it can round up to the bucket count just below the horizon),
+        // and bucket counts fit in a `u32`, whose conversion is cheaper than `usize`'s.
+        let index = (time * self.buckets_per_time) as u32 as usize;
         index.min(self.heads.len() - 1)
     }
 
@@ -125,15 +139,18 @@ impl<E: Copy> CalendarQueue<E> {
     /// Inserts an event; `time` must lie in `[now, horizon)`.
     #[inline]
     pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64) {
-        if self.len >= LOAD * self.heads.len() && self.heads.len() < MAX_BUCKETS {
+        if self.len >= self.grow_at {
             self.grow(now);
         }
         let index = self.bucket_of(time);
         debug_assert!(index >= self.bucket, "event scheduled in the past");
         let entry = Entry { time, seq, event };
         if index == self.bucket {
-            let at = self.current.partition_point(|e| e.after(&entry));
-            self.current.insert(at, entry);
+            if self.current.len() <= SHIFT {
+                insert_sorted(&mut self.current, entry);
+            } else {
+                insert_searched(&mut self.current, entry);
+            }
         } else {
             self.link(index, entry);
         }
@@ -161,26 +178,24 @@ impl<E: Copy> CalendarQueue<E> {
     }
 
     /// Moves the current bucket's list into `current`, sorted latest first.
+    #[inline]
     fn take_bucket(&mut self) {
         let mut slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
+        let slots = &mut self.slots[..];
+        let mut free = self.free;
         while slot != NIL {
-            let cell = &mut self.slots[slot as usize];
+            let cell = &mut slots[slot as usize];
             let next = cell.next;
-            // The slot joins the free list; its entry is moved out by swapping in
-            // the entry it held (a moved-from slot is never read again until reused).
-            cell.next = self.free;
-            self.free = slot;
-            self.current.push(cell.entry);
+            // The slot joins the free list; its entry is copied out (a freed slot is
+            // never read again until reused).
+            cell.next = free;
+            free = slot;
+            // The list holds the latest scheduled first, so entries that tie in time
+            // arrive in order and each insertion stops at once.
+            insert_sorted(&mut self.current, cell.entry);
             slot = next;
         }
-        let current = &mut self.current;
-        for i in 1..current.len() {
-            let mut j = i;
-            while j > 0 && current[j].after(&current[j - 1]) {
-                current.swap(j, j - 1);
-                j -= 1;
-            }
-        }
+        self.free = free;
     }
 
     /// Doubles the number of buckets and redistributes the pending events.
@@ -201,6 +216,7 @@ impl<E: Copy> CalendarQueue<E> {
         self.heads.clear();
         self.heads.resize(new_len, NIL);
         self.buckets_per_time = new_len as f64 / self.horizon;
+        self.set_grow_at();
         self.bucket = self.bucket_of(now);
         for entry in pending {
             let index = self.bucket_of(entry.time);
@@ -213,6 +229,33 @@ impl<E: Copy> CalendarQueue<E> {
         let current = &mut self.current;
         current.sort_unstable_by(|a, b| b.time.total_cmp(&a.time).then(b.seq.cmp(&a.seq)));
     }
+}
+
+/// The most entries the bucket being drained holds for an event scheduled into it to
+/// be inserted by [`insert_sorted`] rather than [`insert_searched`].
+const SHIFT: usize = 8;
+
+/// Inserts `entry` into `sorted` (latest first), scanning from the earliest end: an
+/// entry later than `k` of those already there costs `k` moves.
+#[inline]
+fn insert_sorted<E: Copy>(sorted: &mut Vec<Entry<E>>, entry: Entry<E>) {
+    sorted.push(entry);
+    let sorted = &mut sorted[..];
+    let mut j = sorted.len() - 1;
+    while j > 0 && entry.after(&sorted[j - 1]) {
+        sorted[j] = sorted[j - 1];
+        j -= 1;
+    }
+    sorted[j] = entry;
+}
+
+/// Inserts `entry` into `sorted` (latest first) by binary search and one block move:
+/// for a crowded bucket, where events scheduled into it mostly belong far from the
+/// earliest end.
+#[inline]
+fn insert_searched<E: Copy>(sorted: &mut Vec<Entry<E>>, entry: Entry<E>) {
+    let at = sorted.partition_point(|e| e.after(&entry));
+    sorted.insert(at, entry);
 }
 
 #[cfg(test)]
@@ -275,6 +318,33 @@ mod tests {
         // Each popped event is the least pending one: the sequence is sorted.
         assert!(out.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
         assert_eq!(out.len(), reference.len());
+    }
+
+    #[test]
+    fn a_crowded_current_bucket_keeps_order() {
+        // 20 events in the first of 16 buckets ([0, 100) of a 1,600 horizon), some
+        // sharing a time; after the first pop, 12 more into that bucket, most of them
+        // far from its earliest end (placed by binary search).
+        let mut queue = CalendarQueue::new(1600.0);
+        let mut reference = Vec::new();
+        let mut seq = 0;
+        for i in 0..20u32 {
+            let time = f64::from((i * 7) % 10) * 9.0 + 1.0;
+            queue.push(time, seq, seq, 0.0);
+            reference.push((time, seq));
+            seq += 1;
+        }
+        let first = queue.pop().unwrap();
+        let mut out = vec![(first.time, first.seq)];
+        for i in 0..12u32 {
+            let time = first.time + f64::from((i * 5) % 12) * 8.0;
+            queue.push(time, seq, seq, first.time);
+            reference.push((time, seq));
+            seq += 1;
+        }
+        out.extend(std::iter::from_fn(|| queue.pop().map(|e| (e.time, e.seq))));
+        reference.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        assert_eq!(out, reference);
     }
 
     #[test]
