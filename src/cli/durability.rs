@@ -184,9 +184,10 @@ fn table(report: &DurabilityReport) -> String {
         );
         let _ = writeln!(
             out,
-            "  trust                 largest trial share {:.1} %, effective trials {:.0}: {}",
+            "  trust                 largest trial share {:.1} %, effective trials {:.0}, variance of variance {:.3}: {}",
             e.largest_root_share * 100.0,
             e.effective_roots,
+            e.variance_of_variance,
             if e.reliable { "reliable" } else { "UNRELIABLE" }
         );
         for warning in &e.warnings {

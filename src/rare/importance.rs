@@ -91,8 +91,6 @@ pub struct Biasing {
     /// Whether the threats to the initial placement fail less than `FORCING` times a
     /// horizon.
     forcing: bool,
-    /// Per biased component: pieces its failure would destroy in the initial placement.
-    initial_pieces: Vec<u32>,
 }
 
 impl Biasing {
@@ -164,7 +162,6 @@ impl Biasing {
         Biasing {
             store,
             forcing: initial_rate * world.horizon < FORCING,
-            initial_pieces,
             nodes,
             rate,
             index_of,
@@ -206,6 +203,8 @@ struct Bias {
     hits: Vec<u32>,
     stamp: u32,
     redraws: Vec<(NodeId, f64)>,
+    /// The threats forcing applies to, with the pieces each would destroy.
+    forced: Vec<(u32, u32)>,
 }
 
 impl Bias {
@@ -225,6 +224,7 @@ impl Bias {
             hits: vec![0; n],
             stamp: 0,
             redraws: Vec::new(),
+            forced: Vec::new(),
         }
     }
 
@@ -303,14 +303,24 @@ impl Bias {
     fn choose(&mut self, biasing: &Biasing, runner: &mut TrialRunner) {
         let durability = runner.durability();
         self.changes_seen = durability.changes();
+        let level = durability.missing_now(biasing.store);
         if biasing.forcing {
-            // The threats to the initial placement that are up, weighed by the pieces
-            // each holds there.
+            // The threats to the pieces present, weighed by the pieces each would
+            // destroy: counted afresh whenever no group misses a piece (cheap then,
+            // and where forcing matters), kept while groups are being repaired.
+            if level == 0 {
+                self.next_stamp();
+                durability
+                    .for_each_present(biasing.store, 0, |_, a| self.gather(a, biasing, runner));
+                self.forced.clear();
+                self.forced
+                    .extend(self.members.iter().map(|&i| (i, self.hits[i as usize])));
+            }
             self.next_stamp();
-            for (i, &pieces) in biasing.initial_pieces.iter().enumerate() {
-                if pieces > 0 && runner.own_up(biasing.nodes[i]) {
-                    self.members.push(i as u32);
-                    self.hits[i] = pieces;
+            for &(i, pieces) in &self.forced {
+                if runner.own_up(biasing.nodes[i as usize]) {
+                    self.members.push(i);
+                    self.hits[i as usize] = pieces;
                 }
             }
             let total: f64 = self.members.iter().map(|&i| biasing.rate[i as usize]).sum();
@@ -318,7 +328,6 @@ impl Bias {
                 self.want(FORCING / biasing.horizon);
             }
         }
-        let level = durability.missing_now(biasing.store);
         let now = runner.now();
         if let Some(due) = durability.repair_due(biasing.store, level.max(1), now) {
             self.next_stamp();

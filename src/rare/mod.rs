@@ -86,6 +86,9 @@ pub struct Estimate {
     pub largest_root_share: f64,
     /// (Σ weight)² / Σ weight²: how many roots the estimate effectively rests on.
     pub effective_roots: f64,
+    /// The variance of the weights' sample variance, relative (below 0.1: the
+    /// interval's width can be trusted).
+    pub variance_of_variance: f64,
     /// Splitting's levels (empty for importance sampling).
     pub levels: Vec<Level>,
     /// Trial paths simulated (roots and copies), pilot included.
@@ -105,6 +108,9 @@ struct Weights {
     roots: u64,
     sum: f64,
     sum_squares: f64,
+    /// Σ y³ and Σ y⁴: for the variance of the variance.
+    sum_cubes: f64,
+    sum_fourths: f64,
     largest: f64,
     /// Roots with a positive weight.
     hits: u64,
@@ -115,6 +121,8 @@ impl Weights {
         self.roots += 1;
         self.sum += y;
         self.sum_squares += y * y;
+        self.sum_cubes += y * y * y;
+        self.sum_fourths += y * y * y * y;
         self.largest = self.largest.max(y);
         if y > 0.0 {
             self.hits += 1;
@@ -125,6 +133,8 @@ impl Weights {
         self.roots += later.roots;
         self.sum += later.sum;
         self.sum_squares += later.sum_squares;
+        self.sum_cubes += later.sum_cubes;
+        self.sum_fourths += later.sum_fourths;
         self.largest = self.largest.max(later.largest);
         self.hits += later.hits;
     }
@@ -143,15 +153,42 @@ impl Weights {
         crate::stats::t_two_sided(0.95, n - 1.0) * (variance / n).sqrt()
     }
 
-    /// Whether the interval is within `target` of the mean, on enough hits.
+    /// The variance of the variance, `Σ(y − ȳ)⁴ / (Σ(y − ȳ)²)² − 1/n`: how far the
+    /// sample variance, hence the interval, can be trusted (MCNP's statistical checks
+    /// ask for less than 0.1). Heavy-tailed weights — a few large ones not yet seen —
+    /// show here before they show in the mean.
+    fn variance_of_variance(&self) -> f64 {
+        let n = self.roots as f64;
+        if self.roots < 2 {
+            return f64::INFINITY;
+        }
+        let m = self.mean();
+        let (s1, s2, s3, s4) = (self.sum, self.sum_squares, self.sum_cubes, self.sum_fourths);
+        let second = s2 - 2.0 * m * s1 + n * m * m;
+        let fourth = s4 - 4.0 * m * s3 + 6.0 * m * m * s2 - 4.0 * m * m * m * s1 + n * m.powi(4);
+        if second <= 0.0 {
+            // Every weight alike: no variance, and nothing to doubt about it.
+            return 0.0;
+        }
+        (fourth / (second * second) - 1.0 / n).max(0.0)
+    }
+
+    /// Whether the interval is within `target` of the mean, on enough hits, with a
+    /// variance that can be trusted.
     fn precise(&self, target: &Target) -> bool {
         let mean = self.mean();
-        mean > 0.0 && self.half_width() <= target.relative_error * mean && self.hits >= MIN_HITS
+        mean > 0.0
+            && self.half_width() <= target.relative_error * mean
+            && self.hits >= MIN_HITS
+            && self.variance_of_variance() <= MAX_VOV
     }
 }
 
 /// Roots that lost data below which an estimate is flagged.
 const MIN_HITS: u64 = 30;
+
+/// The variance of the variance above which an estimate is flagged.
+const MAX_VOV: f64 = 0.1;
 
 /// The estimate from `weights`, with the diagnostics every method shares and the
 /// method's own `warnings`.
@@ -184,6 +221,13 @@ fn estimate(
         shared.push(format!(
             "only {} root trials reached data loss (want {MIN_HITS} or more)",
             weights.hits
+        ));
+    }
+    let vov = weights.variance_of_variance();
+    if weights.hits > 0 && vov > MAX_VOV {
+        shared.push(format!(
+            "the variance of the variance is {vov:.2} (want {MAX_VOV} or less): the \
+             interval may be too narrow"
         ));
     }
     if share > 0.1 {
@@ -221,6 +265,7 @@ fn estimate(
         roots_that_lost_data: weights.hits,
         largest_root_share: share,
         effective_roots: effective,
+        variance_of_variance: vov,
         levels: Vec::new(),
         paths,
         pilot_rounds: 0,
@@ -258,4 +303,38 @@ pub fn estimate_loss(
         Method::Importance => importance::estimate(world, &biasing, loss, seed, target),
         _ => splitting::estimate(world, store, loss, seed, target),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variance_of_the_variance_follows_its_definition() {
+        // Weights 0, 0, 0, 1: mean 1/4, deviations -1/4 (three times) and 3/4.
+        // Σd² = 3/16 + 9/16 = 3/4; Σd⁴ = 3/256 + 81/256 = 84/256 = 0.328125.
+        // VOV = 0.328125 / 0.5625 - 1/4 = 0.583333 - 0.25 = 1/3.
+        let mut weights = Weights::default();
+        for y in [0.0, 0.0, 0.0, 1.0] {
+            weights.add(y);
+        }
+        assert!((weights.variance_of_variance() - 1.0 / 3.0).abs() < 1e-12);
+        // The same weights scaled by 1e-14 (probabilities that small): the same VOV,
+        // and merging two halves in order gives the same sums.
+        let mut scaled = Weights::default();
+        let mut later = Weights::default();
+        for y in [0.0, 0.0] {
+            scaled.add(y * 1e-14);
+        }
+        for y in [0.0, 1.0] {
+            later.add(y * 1e-14);
+        }
+        scaled.merge(&later);
+        assert!((scaled.variance_of_variance() - 1.0 / 3.0).abs() < 1e-9);
+        // Equal weights (every trial lost data, unbiased): no variance, nothing to doubt.
+        let mut equal = Weights::default();
+        equal.add(1.0);
+        equal.add(1.0);
+        assert_eq!(equal.variance_of_variance(), 0.0);
+    }
 }
