@@ -149,14 +149,15 @@ impl Biasing {
             CopyTime::Bandwidth { within, .. } => spec.group_bytes.unwrap_or(0.0) / within,
         };
         let repair = detection + copy;
-        let mut initial_pieces = vec![0u32; nodes.len()];
+        // What threatens the initial placement, each once.
+        let mut threatens = vec![false; nodes.len()];
         for &a in &spec.pieces {
             for &i in &destroyers[a as usize] {
-                initial_pieces[i as usize] += 1;
+                threatens[i as usize] = true;
             }
         }
         let initial_rate: f64 = (0..nodes.len())
-            .filter(|&i| initial_pieces[i] > 0)
+            .filter(|&i| threatens[i])
             .map(|i| rate[i])
             .sum();
         Biasing {
