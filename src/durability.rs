@@ -286,8 +286,8 @@ struct StoreState<'w> {
     /// kept together); its pending event, attempt count and the cause of its last loss.
     piece: Vec<PieceState>,
     pending: Vec<Option<EventKey>>,
-    /// Per piece: when its pending event is due; for a copy over a link, the bytes the
-    /// link will have served when it is done.
+    /// Per piece being copied: when a copy timed by a law is done; for a copy over a
+    /// link, the bytes the link will have served when it is done.
     due: Vec<f64>,
     attempt: Vec<u32>,
     cause: Vec<u32>,
@@ -532,11 +532,6 @@ impl<'w> Durability<'w> {
     /// rebuilt, since the trial started: what can change which failures threaten data.
     pub fn changes(&self) -> u64 {
         self.changes
-    }
-
-    /// Whether data centre `dc` is gone (a destroying domain it sits on is in outage).
-    pub fn is_gone(&self, dc: usize) -> bool {
-        self.gone[dc] > 0
     }
 
     /// Calls `each(group, anchor)` for every piece present of store `index`'s groups
@@ -834,7 +829,6 @@ impl<'w> Durability<'w> {
                     let at = now + law.sample(&mut rng);
                     let key = scheduler.schedule_at(at, event(s, EventKind::Detected, p).into());
                     st.pending[p as usize] = Some(key);
-                    st.due[p as usize] = at;
                 }
             }
         }
@@ -923,7 +917,6 @@ impl<'w> Durability<'w> {
             let key =
                 scheduler.schedule_at(now + RETRY_HOURS, event(s, EventKind::Retry, p).into());
             st.pending[p as usize] = Some(key);
-            st.due[p as usize] = now + RETRY_HOURS;
             self.release_crew(s, dynamics, scheduler);
             return;
         };
