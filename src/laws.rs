@@ -138,6 +138,20 @@ fn check_mean(law: &str, params: &str, mean: f64) -> Result<(), LawError> {
     }
 }
 
+/// The largest probability of a residual ending within the horizon for which
+/// [`Law::residual_plan`] chooses inversion: above it, a Newton inversion on most
+/// draws costs more than drawing directly.
+pub const INVERT_BELOW: f64 = 0.1;
+
+/// How to draw a law's equilibrium residual time within a horizon
+/// ([`Law::residual_plan`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResidualPlan {
+    horizon: f64,
+    /// `Some(residual_cdf(horizon))` when drawn by inversion.
+    inverted_within: Option<f64>,
+}
+
 /// Brings a raw sample into `[MIN_SAMPLE_HOURS, f64::MAX]` (NaN, which the
 /// samplers used here never produce, would map to the minimum).
 #[inline]
@@ -540,6 +554,87 @@ impl Law {
         };
         let u: f64 = rng.sample(Open01);
         clamp_sample(u * length_biased)
+    }
+
+    /// How [`Law::sample_residual_within`] draws this law's equilibrium residual time
+    /// for runs that end at `horizon`: chosen once per law and horizon.
+    ///
+    /// When the residual rarely ends within the horizon (probability at most
+    /// [`INVERT_BELOW`]), it is drawn by inversion, so that one uniform and one
+    /// comparison settle the common case; otherwise it is drawn directly.
+    pub fn residual_plan(&self, horizon: f64) -> ResidualPlan {
+        let within = self.residual_cdf(horizon);
+        let invertible = matches!(
+            self.kind,
+            Kind::Exponential { .. }
+                | Kind::Weibull { .. }
+                | Kind::LogNormal { .. }
+                | Kind::Gamma { .. }
+                | Kind::Deterministic { .. }
+        );
+        ResidualPlan {
+            horizon,
+            inverted_within: (invertible && within <= INVERT_BELOW).then_some(within),
+        }
+    }
+
+    /// The equilibrium residual time (the law of [`Law::sample_residual`]) if it ends
+    /// before the plan's horizon, else `None`. `plan` must come from
+    /// [`Law::residual_plan`] on this law.
+    ///
+    /// By inversion: with `U ~ Uniform[0, 1)`, the residual `Q(U)` (`Q` the inverse of
+    /// [`Law::residual_cdf`]) ends before the horizon `h` exactly when
+    /// `U < residual_cdf(h)`, and only then is `Q(U)` computed
+    /// ([`Law::residual_quantile`]). Directly: a [`Law::sample_residual`] draw,
+    /// kept if it ends before `h`. A kept value is >= [`MIN_SAMPLE_HOURS`], as
+    /// every sample.
+    pub fn sample_residual_within<R: rand::Rng + ?Sized>(
+        &self,
+        plan: ResidualPlan,
+        rng: &mut R,
+    ) -> Option<f64> {
+        let x = match plan.inverted_within {
+            Some(within) => {
+                let u: f64 = rng.random();
+                if u >= within {
+                    return None;
+                }
+                clamp_sample(self.residual_quantile(u))
+            }
+            None => self.sample_residual(rng),
+        };
+        (x < plan.horizon).then_some(x)
+    }
+
+    /// The `q`-quantile (`0 <= q < 1`) of the equilibrium residual time: the `x`
+    /// with `residual_cdf(x) = q`.
+    ///
+    /// Closed forms for the exponential (`-mean ln(1 - q)`) and the deterministic
+    /// law (`q d`). Otherwise Newton's method on `residual_cdf`, whose derivative is
+    /// `S(x) / mean` ([`Law::survival`]): the residual CDF is concave (its density
+    /// never increases) and lies below its tangent at 0, `x / mean`, so starting
+    /// from `q mean` every Newton step stays below the root and the iterates rise
+    /// monotonically to it; they stop when a step adds less than 1e-13 relative.
+    /// (An empirical law's residual CDF is piecewise linear: Newton crosses one
+    /// piece per step, so it is exact only for at most 200 observations; plans never
+    /// invert it.)
+    pub fn residual_quantile(&self, q: f64) -> f64 {
+        match &self.kind {
+            Kind::Exponential { mean } => return -mean * (-q).ln_1p(),
+            Kind::Deterministic { value } => return q * value,
+            _ => {}
+        }
+        let mean = self.mean();
+        let mut x = q * mean;
+        for _ in 0..200 {
+            let step = (q - self.residual_cdf(x)) * mean / self.survival(x);
+            // Also stops on a step that rounding made negative, or NaN.
+            if !(step > x * 1e-13 && step.is_finite()) {
+                break;
+            }
+            x += step;
+        }
+        x
     }
 
     /// Draws the remaining time until the end of a duration that follows
@@ -1268,6 +1363,90 @@ mod tests {
         // linear.
         assert_ks_residual(&empirical(), 17);
         assert_ks_residual(&Law::deterministic(4.0).unwrap(), 18);
+    }
+
+    #[test]
+    fn residual_quantile_inverts_the_residual_cdf() {
+        // Q(q) must solve residual_cdf(x) = q; Newton stops at a relative step of
+        // 1e-13, so the CDF there is q to within about q * 1e-12 (the CDF's slope,
+        // S(x)/mean, is at most 1/mean and x <= q mean / S(x)); 1e-10 relative leaves
+        // room for rounding in the incomplete gamma functions.
+        let laws = [
+            Law::exponential(8760.0).unwrap(),
+            weibull_07(),
+            weibull_25(),
+            Law::weibull(1.12, 461_386.0).unwrap(),
+            lognormal(),
+            gamma_small(),
+            gamma_large(),
+            Law::deterministic(4.0).unwrap(),
+        ];
+        for law in &laws {
+            for q in [1e-9, 1e-4, 0.01, 0.05, 0.1, 0.3, 0.7, 0.95] {
+                let x = law.residual_quantile(q);
+                let back = law.residual_cdf(x);
+                assert!(
+                    (back - q).abs() <= 1e-10 * q,
+                    "{}: residual_cdf(Q({q})) = {back}",
+                    law.describe()
+                );
+            }
+        }
+    }
+
+    /// Draws `m` residuals within `horizon` and checks (a) that the share kept is
+    /// `p = residual_cdf(horizon)` to within 5 binomial standard errors, and (b)
+    /// the kept values against the conditional law `residual_cdf(x) / p` on
+    /// `[0, horizon)` by Kolmogorov–Smirnov at the 1 % level (1.63 / sqrt(kept)).
+    fn assert_residual_within(law: &Law, horizon: f64, m: usize, inverted: bool, seed: u64) {
+        let plan = law.residual_plan(horizon);
+        assert_eq!(
+            plan.inverted_within.is_some(),
+            inverted,
+            "{}",
+            law.describe()
+        );
+        let p = law.residual_cdf(horizon);
+        let mut r = rng(seed);
+        let kept: Vec<f64> = (0..m)
+            .filter_map(|_| law.sample_residual_within(plan, &mut r))
+            .collect();
+        let expected = m as f64 * p;
+        let se = (expected * (1.0 - p)).sqrt();
+        let name = law.describe();
+        assert!(
+            (kept.len() as f64 - expected).abs() < 5.0 * se,
+            "{name}: kept {} of {m}, expected {expected} ± 5 × {se}",
+            kept.len()
+        );
+        assert!(kept.iter().all(|&x| x < horizon));
+        let crit = ks_critical(kept.len());
+        let d = ks_statistic(kept, |x| law.residual_cdf(x) / p);
+        assert!(d < crit, "{name} within {horizon}: KS D_n = {d} >= {crit}");
+    }
+
+    #[test]
+    fn residuals_within_a_horizon_follow_the_conditional_law() {
+        // A disk (Weibull 1.12, 461,386 h) over a year: P(R < 8760) = P(1/1.12,
+        // (8760/461386)^1.12) ≈ 0.019, below INVERT_BELOW, so drawn by inversion;
+        // 400,000 draws keep about 7,700.
+        let disk = Law::weibull(1.12, 461_386.0).unwrap();
+        assert_residual_within(&disk, 8760.0, 400_000, true, 21);
+        // A hundred-year flood (exponential) over a year: p = 1 - e^-0.01 ≈ 0.00995,
+        // the closed form; 1,000,000 draws keep about 9,950.
+        let flood = Law::exponential(876_000.0).unwrap();
+        assert_residual_within(&flood, 8760.0, 1_000_000, true, 22);
+        // Lognormal and gamma with p ≈ 0.05 (horizons chosen from their quantiles).
+        let lognormal = lognormal();
+        let h = lognormal.residual_quantile(0.05);
+        assert_residual_within(&lognormal, h, 200_000, true, 23);
+        let gamma = gamma_small();
+        let h = gamma.residual_quantile(0.05);
+        assert_residual_within(&gamma, h, 200_000, true, 24);
+        // A repair (p near 1) is drawn directly: the plan must say so, and the law
+        // be the same.
+        assert_residual_within(&lognormal, 8760.0, 20_000, false, 25);
+        assert_residual_within(&empirical(), 30.0, 20_000, false, 26);
     }
 
     /// Composite Simpson rule for ∫_a^b f with `m` (even) intervals.

@@ -24,7 +24,7 @@
 //! The module knows nothing of what the nodes stand for.
 
 use crate::engine::{Model, Scheduler, Time};
-use crate::laws::Law;
+use crate::laws::{Law, ResidualPlan};
 use crate::streams::{self, ComponentRng};
 use rand::RngExt;
 
@@ -487,6 +487,11 @@ pub struct Dynamics<'s, O> {
     worklist: Vec<u32>,
     /// Dependency links followed since the trial started: the work of propagation.
     links_followed: u64,
+    /// Per process, how steady-state starts draw the residual time of its down and
+    /// up phases (`[down, up]`), for runs ending at `plans_horizon`.
+    residual_plans: Vec<[ResidualPlan; 2]>,
+    /// The horizon `residual_plans` were made for (NaN before the first).
+    plans_horizon: Time,
     pub observer: O,
 }
 
@@ -521,6 +526,8 @@ impl<'s, O: Observer> Dynamics<'s, O> {
             edge_rng: vec![ComponentRng::new(0, 0, 0); structure.edge_count()],
             worklist: Vec::new(),
             links_followed: 0,
+            residual_plans: Vec::new(),
+            plans_horizon: Time::NAN,
             observer,
         }
     }
@@ -562,6 +569,15 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                 self.edge_rng[edge] = ComponentRng::new(seed, trial, s.edge_key[edge]);
             }
         }
+        let horizon = scheduler.horizon();
+        if matches!(initial, InitialState::SteadyState) && self.plans_horizon != horizon {
+            self.residual_plans = s
+                .processes
+                .iter()
+                .map(|p| [p.down.residual_plan(horizon), p.up.residual_plan(horizon)])
+                .collect();
+            self.plans_horizon = horizon;
+        }
         // Nodes are numbered so that inputs come first: one pass settles everything.
         for node in 0..s.node_count() {
             let own_up = match self.state[node].process {
@@ -570,16 +586,21 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                 p => {
                     let process = &s.processes[p as usize];
                     let rng = &mut self.state[node].rng;
+                    // A phase that ends at or past the horizon is not scheduled.
                     let (up, first, since) = match initial {
                         InitialState::SteadyState => {
                             let up = rng.random::<f64>() < process.availability();
                             let law = if up { &process.up } else { &process.down };
-                            (up, law.sample_residual(rng), Time::NEG_INFINITY)
+                            let plan = self.residual_plans[p as usize][usize::from(up)];
+                            let first = law.sample_residual_within(plan, rng);
+                            (up, first, Time::NEG_INFINITY)
                         }
-                        InitialState::AllNew => (true, process.up.sample(rng), 0.0),
+                        InitialState::AllNew => (true, Some(process.up.sample(rng)), 0.0),
                     };
                     self.state[node].since = since;
-                    scheduler.schedule_at(first, NodeId(node as u32).into());
+                    if let Some(first) = first {
+                        scheduler.schedule_at(first, NodeId(node as u32).into());
+                    }
                     up
                 }
             };

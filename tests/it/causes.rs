@@ -67,7 +67,7 @@ fn overlapping_outages_are_attributed_to_each_cause_and_their_combination() {
 fn every_hour_of_downtime_is_explained() {
     // The combinations partition the downtime: their hours add up to all of it (when
     // there are at most ten of them, as here).
-    let report = run_json(&shipped("ec2-one-zone.json"), "400");
+    let report = run_json(&shipped("ec2-one-zone.json"), "300");
     let service = &report["services"][0];
     let combinations = service["downtime_causes"]["combinations"]
         .as_array()
