@@ -125,14 +125,47 @@ impl<E: Copy> CalendarQueue<E> {
         index.min(self.heads.len() - 1)
     }
 
+    /// The slot at `index`, without a bounds check.
+    ///
+    /// # Safety
+    /// `index` must be a link: a value other than `NIL` read from `heads`, `first`,
+    /// `last`, `free` or a slot's `next`. Every link is the index of a slot in `slots`:
+    /// links are only ever made to slots in the slab, which never shrinks except in
+    /// `reset` and `grow`, and those clear every link with it.
+    #[inline]
+    unsafe fn cell(&self, index: u32) -> &Slot<E> {
+        debug_assert!(
+            (index as usize) < self.slots.len(),
+            "a link out of the slab"
+        );
+        // SAFETY: `index` is a link (the caller's promise), hence inside the slab.
+        unsafe { self.slots.get_unchecked(index as usize) }
+    }
+
+    /// [`cell`](Self::cell), mutable.
+    ///
+    /// # Safety
+    /// As for [`cell`](Self::cell).
+    #[inline]
+    unsafe fn cell_mut(&mut self, index: u32) -> &mut Slot<E> {
+        debug_assert!(
+            (index as usize) < self.slots.len(),
+            "a link out of the slab"
+        );
+        // SAFETY: `index` is a link (the caller's promise), hence inside the slab.
+        unsafe { self.slots.get_unchecked_mut(index as usize) }
+    }
+
     /// Stores `entry` in a free slot (linked to `next`) and returns the slot.
     #[inline]
     fn store(&mut self, entry: Entry<E>, next: u32) -> u32 {
         if self.free != NIL {
             let slot = self.free;
-            let cell = &mut self.slots[slot as usize];
-            self.free = cell.next;
+            // SAFETY: `free` is not `NIL`: a link.
+            let cell = unsafe { self.cell_mut(slot) };
+            let free = cell.next;
             *cell = Slot { entry, next };
+            self.free = free;
             slot
         } else {
             self.slots.push(Slot { entry, next });
@@ -151,35 +184,52 @@ impl<E: Copy> CalendarQueue<E> {
         let entry = Entry { time, seq, event };
         if index == self.bucket {
             let slot = self.store(entry, NIL);
-            self.insert_current(slot);
+            // SAFETY: `slot` was just stored.
+            unsafe { self.insert_current(slot) };
         } else {
-            let next = self.heads[index];
+            // SAFETY (both accesses): `bucket_of` is at most `heads.len() - 1`, and
+            // `heads` is never empty (it holds at least `MIN_BUCKETS`).
+            let next = *unsafe { self.heads.get_unchecked(index) };
             let slot = self.store(entry, next);
-            self.heads[index] = slot;
+            *unsafe { self.heads.get_unchecked_mut(index) } = slot;
         }
         self.len += 1;
     }
 
     /// Links `slot` into its place in the current bucket's sorted list.
+    ///
+    /// # Safety
+    /// `slot` must be a slot in the slab (just stored, or just unlinked from a bucket).
     #[inline]
-    fn insert_current(&mut self, slot: u32) {
-        let slots = &mut self.slots[..];
-        let entry = slots[slot as usize].entry;
-        if self.last == NIL {
-            slots[slot as usize].next = NIL;
-            self.first = slot;
-            self.last = slot;
-        } else if entry.after(&slots[self.last as usize].entry) {
-            // The commonest case, and every tie with the latest: append.
-            slots[slot as usize].next = NIL;
-            slots[self.last as usize].next = slot;
-            self.last = slot;
-        } else if slots[self.first as usize].entry.after(&entry) {
-            slots[slot as usize].next = self.first;
-            self.first = slot;
-        } else {
-            // Somewhere after `first` and before `last`: the scan stops by `last`.
-            let mut at = self.first;
+    unsafe fn insert_current(&mut self, slot: u32) {
+        let (first, last) = (self.first, self.last);
+        // SAFETY: `slot` is a link, and so are `first` and `last` when not `NIL`
+        // (both are `NIL` or neither is).
+        unsafe {
+            let entry = self.cell(slot).entry;
+            if last == NIL {
+                self.cell_mut(slot).next = NIL;
+                self.first = slot;
+                self.last = slot;
+                return;
+            } else if entry.after(&self.cell(last).entry) {
+                // The commonest case, and every tie with the latest: append.
+                self.cell_mut(slot).next = NIL;
+                self.cell_mut(last).next = slot;
+                self.last = slot;
+                return;
+            } else if self.cell(first).entry.after(&entry) {
+                self.cell_mut(slot).next = first;
+                self.first = slot;
+                return;
+            }
+        }
+        {
+            // Somewhere after `first` and before `last`: the scan stops by `last`
+            // (bounds-checked, as it is rare and relies on the list's order).
+            let slots = &mut self.slots[..];
+            let entry = slots[slot as usize].entry;
+            let mut at = first;
             loop {
                 let next = slots[at as usize].next;
                 if slots[next as usize].entry.after(&entry) {
@@ -208,17 +258,21 @@ impl<E: Copy> CalendarQueue<E> {
             self.take_next_bucket();
         }
         let slot = self.first;
-        let cell = &mut self.slots[slot as usize];
-        self.first = cell.next;
-        if self.first == NIL {
-            self.last = NIL;
-        }
+        let free = self.free;
+        // SAFETY: `first` is not `NIL` (the current bucket is not empty): a link.
+        let cell = unsafe { self.cell_mut(slot) };
+        let next = cell.next;
         // The slot joins the free list; its entry is copied out (a freed slot is never
         // read again until reused).
-        cell.next = self.free;
+        cell.next = free;
+        let entry = cell.entry;
+        self.first = next;
+        if next == NIL {
+            self.last = NIL;
+        }
         self.free = slot;
         self.len -= 1;
-        Some(cell.entry)
+        Some(entry)
     }
 
     /// Moves on to the next bucket that holds events (there is one) and sorts its list.
@@ -232,8 +286,10 @@ impl<E: Copy> CalendarQueue<E> {
         // The list holds the latest scheduled first, so entries that tie in time
         // arrive in reverse order and each goes first at once.
         while slot != NIL {
-            let next = self.slots[slot as usize].next;
-            self.insert_current(slot);
+            // SAFETY: `slot` is not `NIL`: a link.
+            let next = unsafe { self.cell(slot) }.next;
+            // SAFETY: as above; the slot leaves the bucket's list for the current one.
+            unsafe { self.insert_current(slot) };
             slot = next;
         }
     }
@@ -271,7 +327,8 @@ impl<E: Copy> CalendarQueue<E> {
             let index = self.bucket_of(entry.time);
             if index == self.bucket {
                 let slot = self.store(entry, NIL);
-                self.insert_current(slot);
+                // SAFETY: `slot` was just stored.
+                unsafe { self.insert_current(slot) };
             } else {
                 let next = self.heads[index];
                 let slot = self.store(entry, next);
