@@ -63,7 +63,9 @@ pub(crate) struct CalendarQueue<E> {
     first: u32,
     last: u32,
     len: usize,
-    /// The population at which the bucket count doubles (`usize::MAX` at the most).
+    /// The population at which the bucket count doubles (`usize::MAX` at the most). The
+    /// slab never holds more slots, so the population can only reach it when no slot
+    /// is free, and `push` checks it only then.
     grow_at: usize,
 }
 
@@ -176,22 +178,39 @@ impl<E: Copy> CalendarQueue<E> {
     /// Inserts an event; `time` must lie in `[now, horizon)`.
     #[inline]
     pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64) {
-        if self.len >= self.grow_at {
-            self.grow(now);
-        }
+        let entry = Entry { time, seq, event };
+        // A slot: a free one, else a new one at the end of the slab. Only then can the
+        // population reach a new high (every slot holds an entry), and only then is it
+        // compared with the population at which the bucket count doubles.
+        let slot = if self.free != NIL {
+            let slot = self.free;
+            // SAFETY: `free` is not `NIL`: a link.
+            self.free = unsafe { self.cell(slot) }.next;
+            slot
+        } else {
+            if self.slots.len() >= self.grow_at {
+                self.grow(now);
+            }
+            self.slots.push(Slot { entry, next: NIL });
+            (self.slots.len() - 1) as u32
+        };
         let index = self.bucket_of(time);
         debug_assert!(index >= self.bucket, "event scheduled in the past");
-        let entry = Entry { time, seq, event };
         if index == self.bucket {
-            let slot = self.store(entry, NIL);
-            // SAFETY: `slot` was just stored.
-            unsafe { self.insert_current(slot) };
+            // SAFETY: `slot` was just taken from the free list or the end of the slab.
+            unsafe {
+                self.cell_mut(slot).entry = entry;
+                self.insert_current(slot);
+            }
         } else {
-            // SAFETY (both accesses): `bucket_of` is at most `heads.len() - 1`, and
-            // `heads` is never empty (it holds at least `MIN_BUCKETS`).
-            let next = *unsafe { self.heads.get_unchecked(index) };
-            let slot = self.store(entry, next);
-            *unsafe { self.heads.get_unchecked_mut(index) } = slot;
+            // SAFETY (heads): `bucket_of` is at most `heads.len() - 1`, and `heads` is
+            // never empty (it holds at least `MIN_BUCKETS`). (slot): as above.
+            unsafe {
+                let head = self.heads.get_unchecked_mut(index);
+                let next = *head;
+                *head = slot;
+                *self.cell_mut(slot) = Slot { entry, next };
+            }
         }
         self.len += 1;
     }
