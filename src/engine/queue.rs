@@ -58,8 +58,8 @@ pub(crate) struct CalendarQueue<E> {
     /// Index of the bucket that holds the current time; earlier buckets are empty, and
     /// this one's entries are in the sorted list `first..=last`.
     bucket: usize,
-    /// The current bucket's entries in order, earliest first: first and last slots, or
-    /// `NIL` for both when it is empty.
+    /// The current bucket's entries in order, earliest first: first and last slots;
+    /// `first` is `NIL` when it is empty, and `last` is then stale.
     first: u32,
     last: u32,
     len: usize,
@@ -222,11 +222,11 @@ impl<E: Copy> CalendarQueue<E> {
     #[inline]
     unsafe fn insert_current(&mut self, slot: u32) {
         let (first, last) = (self.first, self.last);
-        // SAFETY: `slot` is a link, and so are `first` and `last` when not `NIL`
-        // (both are `NIL` or neither is).
+        // SAFETY: `slot` is a link, and so are `first` and `last` when `first` is not
+        // `NIL` (a stale `last` is never read).
         unsafe {
             let entry = self.cell(slot).entry;
-            if last == NIL {
+            if first == NIL {
                 self.cell_mut(slot).next = NIL;
                 self.first = slot;
                 self.last = slot;
@@ -286,9 +286,6 @@ impl<E: Copy> CalendarQueue<E> {
         cell.next = free;
         let entry = cell.entry;
         self.first = next;
-        if next == NIL {
-            self.last = NIL;
-        }
         self.free = slot;
         self.len -= 1;
         Some(entry)
