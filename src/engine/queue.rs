@@ -7,8 +7,9 @@
 //! moment ago, still in cache) and one bucket head (a small array). When the clock
 //! reaches a bucket, its list is relinked in place into order, earliest first, and
 //! events are popped from its front; later insertions into that bucket are linked into
-//! their place (at once when they come last, as ties and late events do). An entry is
-//! written once and read once where it lies: it never moves.
+//! their place (at once when they come first or last, as ties and late events do;
+//! after a scan from the front otherwise). An entry is written once and never moves:
+//! sorting relinks, it copies nothing.
 //! Insertion and removal cost O(1) on average when the population is spread over the
 //! horizon, whatever its size; the bucket count doubles as the population grows so that
 //! buckets stay small.
