@@ -293,6 +293,57 @@ mod tests {
     }
 
     #[test]
+    fn random_schedules_and_cancellations_match_a_reference() {
+        // Events scheduled at pseudo-random times (ties common), some cancelled while
+        // pending, some after they fired, some twice, with sequence numbers beyond the
+        // first words of the cancellation bitset; what fires must be exactly the
+        // pending, uncancelled events in (time, scheduling) order.
+        let horizon = 500.0;
+        let mut scheduler: Scheduler<u64> = Scheduler::new(horizon);
+        let mut reference = std::collections::BTreeMap::new();
+        let mut keys = Vec::new();
+        let mut state: u64 = 5;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        for _round in 0..3 {
+            scheduler.reset(horizon);
+            reference.clear();
+            keys.clear();
+            let mut id = 0u64;
+            let mut fired = 0;
+            loop {
+                let pushes = if id < 300 { 300 } else { next() % 3 };
+                for _ in 0..pushes {
+                    let at = scheduler.now() + (next() % 200) as f64 / 2.0;
+                    let key = scheduler.schedule_at(at, id);
+                    if at < horizon {
+                        reference.insert((at.to_bits(), id), key);
+                    }
+                    keys.push((key, at.to_bits(), id));
+                    id += 1;
+                }
+                if next() % 4 == 0 && !keys.is_empty() {
+                    let (key, bits, id) = keys[next() as usize % keys.len()];
+                    scheduler.cancel(key);
+                    reference.remove(&(bits, id));
+                }
+                let expected = reference.pop_first();
+                let got = scheduler.next_event();
+                assert_eq!(got.map(|(t, e)| (t.to_bits(), e)), expected.map(|(k, _)| k));
+                if got.is_none() {
+                    break;
+                }
+                fired += 1;
+            }
+            assert!(fired > 300 && id > 1000, "fired {fired} of {id}");
+        }
+    }
+
+    #[test]
     fn events_at_or_past_the_horizon_never_fire() {
         let mut scheduler = Scheduler::new(5.0);
         scheduler.schedule_at(4.999, "last");

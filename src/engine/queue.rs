@@ -5,8 +5,11 @@
 //! the bucket that covers its time. A bucket is a singly linked list threaded through
 //! one slab of entries, so inserting an event writes one entry (into a slot freed a
 //! moment ago, still in cache) and one bucket head (a small array). When the clock
-//! reaches a bucket, its entries move into a small vector sorted latest-first, from
-//! which events are popped; later insertions into that bucket keep it sorted.
+//! reaches a bucket, its list is relinked in place into order, earliest first, and
+//! events are popped from its front; later insertions into that bucket are linked into
+//! their place (at once when they come first or last, as ties and late events do;
+//! after a scan from the front otherwise). An entry is written once and never moves:
+//! sorting relinks, it copies nothing.
 //! Insertion and removal cost O(1) on average when the population is spread over the
 //! horizon, whatever its size; the bucket count doubles as the population grows so that
 //! buckets stay small.
@@ -54,12 +57,16 @@ pub(crate) struct CalendarQueue<E> {
     buckets_per_time: f64,
     horizon: f64,
     /// Index of the bucket that holds the current time; earlier buckets are empty, and
-    /// this one's entries are in `current`.
+    /// this one's entries are in the sorted list `first..=last`.
     bucket: usize,
-    /// The current bucket's entries, latest first.
-    current: Vec<Entry<E>>,
+    /// The current bucket's entries in order, earliest first: first and last slots;
+    /// `first` is `NIL` when it is empty, and `last` is then stale.
+    first: u32,
+    last: u32,
     len: usize,
-    /// The population at which the bucket count doubles (`usize::MAX` at the most).
+    /// The population at which the bucket count doubles (`usize::MAX` at the most). The
+    /// slab never holds more slots, so the population can only reach it when no slot
+    /// is free, and `push` checks it only then.
     grow_at: usize,
 }
 
@@ -72,7 +79,8 @@ impl<E: Copy> CalendarQueue<E> {
             buckets_per_time: 0.0,
             horizon,
             bucket: 0,
-            current: Vec::new(),
+            first: NIL,
+            last: NIL,
             len: 0,
             grow_at: 0,
         };
@@ -85,7 +93,8 @@ impl<E: Copy> CalendarQueue<E> {
         self.heads.fill(NIL);
         self.slots.clear();
         self.free = NIL;
-        self.current.clear();
+        self.first = NIL;
+        self.last = NIL;
         self.horizon = horizon;
         self.buckets_per_time = if horizon > 0.0 {
             self.heads.len() as f64 / horizon
@@ -119,143 +128,231 @@ impl<E: Copy> CalendarQueue<E> {
         index.min(self.heads.len() - 1)
     }
 
-    /// Links `entry` into bucket `index` (not the current one).
+    /// The slot at `index`, without a bounds check.
+    ///
+    /// # Safety
+    /// `index` must be a link: a value other than `NIL` read from `heads`, `first`,
+    /// `last`, `free` or a slot's `next`. Every link is the index of a slot in `slots`:
+    /// links are only ever made to slots in the slab, which never shrinks except in
+    /// `reset` and `grow`, and those clear every link with it.
     #[inline]
-    fn link(&mut self, index: usize, entry: Entry<E>) {
-        let next = self.heads[index];
-        let slot = if self.free != NIL {
+    unsafe fn cell(&self, index: u32) -> &Slot<E> {
+        debug_assert!(
+            (index as usize) < self.slots.len(),
+            "a link out of the slab"
+        );
+        // SAFETY: `index` is a link (the caller's promise), hence inside the slab.
+        unsafe { self.slots.get_unchecked(index as usize) }
+    }
+
+    /// [`cell`](Self::cell), mutable.
+    ///
+    /// # Safety
+    /// As for [`cell`](Self::cell).
+    #[inline]
+    unsafe fn cell_mut(&mut self, index: u32) -> &mut Slot<E> {
+        debug_assert!(
+            (index as usize) < self.slots.len(),
+            "a link out of the slab"
+        );
+        // SAFETY: `index` is a link (the caller's promise), hence inside the slab.
+        unsafe { self.slots.get_unchecked_mut(index as usize) }
+    }
+
+    /// Stores `entry` in a free slot (linked to `next`) and returns the slot.
+    #[inline]
+    fn store(&mut self, entry: Entry<E>, next: u32) -> u32 {
+        if self.free != NIL {
             let slot = self.free;
-            let cell = &mut self.slots[slot as usize];
-            self.free = cell.next;
+            // SAFETY: `free` is not `NIL`: a link.
+            let cell = unsafe { self.cell_mut(slot) };
+            let free = cell.next;
             *cell = Slot { entry, next };
+            self.free = free;
             slot
         } else {
             self.slots.push(Slot { entry, next });
             (self.slots.len() - 1) as u32
-        };
-        self.heads[index] = slot;
+        }
     }
 
     /// Inserts an event; `time` must lie in `[now, horizon)`.
     #[inline]
     pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64) {
-        if self.len >= self.grow_at {
-            self.grow(now);
-        }
+        let entry = Entry { time, seq, event };
+        // A slot: a free one, else a new one at the end of the slab. Only then can the
+        // population reach a new high (every slot holds an entry), and only then is it
+        // compared with the population at which the bucket count doubles.
+        let slot = if self.free != NIL {
+            let slot = self.free;
+            // SAFETY: `free` is not `NIL`: a link.
+            self.free = unsafe { self.cell(slot) }.next;
+            slot
+        } else {
+            if self.slots.len() >= self.grow_at {
+                self.grow(now);
+            }
+            self.slots.push(Slot { entry, next: NIL });
+            (self.slots.len() - 1) as u32
+        };
         let index = self.bucket_of(time);
         debug_assert!(index >= self.bucket, "event scheduled in the past");
-        let entry = Entry { time, seq, event };
         if index == self.bucket {
-            if self.current.len() <= SHIFT {
-                insert_sorted(&mut self.current, entry);
-            } else {
-                insert_searched(&mut self.current, entry);
+            // SAFETY: `slot` was just taken from the free list or the end of the slab.
+            unsafe {
+                self.cell_mut(slot).entry = entry;
+                self.insert_current(slot);
             }
         } else {
-            self.link(index, entry);
+            // SAFETY (heads): `bucket_of` is at most `heads.len() - 1`, and `heads` is
+            // never empty (it holds at least `MIN_BUCKETS`). (slot): as above.
+            unsafe {
+                let head = self.heads.get_unchecked_mut(index);
+                let next = *head;
+                *head = slot;
+                *self.cell_mut(slot) = Slot { entry, next };
+            }
         }
         self.len += 1;
+    }
+
+    /// Links `slot` into its place in the current bucket's sorted list.
+    ///
+    /// # Safety
+    /// `slot` must be a slot in the slab (just stored, or just unlinked from a bucket).
+    #[inline]
+    unsafe fn insert_current(&mut self, slot: u32) {
+        let (first, last) = (self.first, self.last);
+        // SAFETY: `slot` is a link, and so are `first` and `last` when `first` is not
+        // `NIL` (a stale `last` is never read).
+        unsafe {
+            let entry = self.cell(slot).entry;
+            if first == NIL {
+                self.cell_mut(slot).next = NIL;
+                self.first = slot;
+                self.last = slot;
+                return;
+            } else if entry.after(&self.cell(last).entry) {
+                // The commonest case, and every tie with the latest: append.
+                self.cell_mut(slot).next = NIL;
+                self.cell_mut(last).next = slot;
+                self.last = slot;
+                return;
+            } else if self.cell(first).entry.after(&entry) {
+                self.cell_mut(slot).next = first;
+                self.first = slot;
+                return;
+            }
+        }
+        {
+            // Somewhere after `first` and before `last`: the scan stops by `last`
+            // (bounds-checked, as it is rare and relies on the list's order).
+            let slots = &mut self.slots[..];
+            let entry = slots[slot as usize].entry;
+            let mut at = first;
+            loop {
+                let next = slots[at as usize].next;
+                if slots[next as usize].entry.after(&entry) {
+                    slots[slot as usize].next = next;
+                    slots[at as usize].next = slot;
+                    return;
+                }
+                at = next;
+            }
+        }
     }
 
     /// The earliest event, if it is already at hand (in the bucket being drained).
     #[inline]
     pub fn peek_near(&self) -> Option<&Entry<E>> {
-        self.current.last()
+        self.slots.get(self.first as usize).map(|cell| &cell.entry)
     }
 
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<Entry<E>> {
-        if self.len == 0 {
-            return None;
+        if self.first == NIL {
+            if self.len == 0 {
+                return None;
+            }
+            self.take_next_bucket();
         }
-        while self.current.is_empty() {
-            self.bucket += 1;
-            self.take_bucket();
-        }
+        let slot = self.first;
+        let free = self.free;
+        // SAFETY: `first` is not `NIL` (the current bucket is not empty): a link.
+        let cell = unsafe { self.cell_mut(slot) };
+        let next = cell.next;
+        // The slot joins the free list; its entry is copied out (a freed slot is never
+        // read again until reused).
+        cell.next = free;
+        let entry = cell.entry;
+        self.first = next;
+        self.free = slot;
         self.len -= 1;
-        self.current.pop()
+        Some(entry)
     }
 
-    /// Moves the current bucket's list into `current`, sorted latest first.
+    /// Moves on to the next bucket that holds events (there is one) and sorts its list.
     #[inline]
-    fn take_bucket(&mut self) {
-        let mut slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
-        let slots = &mut self.slots[..];
-        let mut free = self.free;
+    fn take_next_bucket(&mut self) {
+        let mut slot = NIL;
+        while slot == NIL {
+            self.bucket += 1;
+            slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
+        }
+        // The list holds the latest scheduled first, so entries that tie in time
+        // arrive in reverse order and each goes first at once.
         while slot != NIL {
-            let cell = &mut slots[slot as usize];
-            let next = cell.next;
-            // The slot joins the free list; its entry is copied out (a freed slot is
-            // never read again until reused).
-            cell.next = free;
-            free = slot;
-            // The list holds the latest scheduled first, so entries that tie in time
-            // arrive in order and each insertion stops at once.
-            insert_sorted(&mut self.current, cell.entry);
+            // SAFETY: `slot` is not `NIL`: a link.
+            let next = unsafe { self.cell(slot) }.next;
+            // SAFETY: as above; the slot leaves the bucket's list for the current one.
+            unsafe { self.insert_current(slot) };
             slot = next;
         }
-        self.free = free;
     }
 
     /// Doubles the number of buckets and redistributes the pending events.
     #[cold]
     fn grow(&mut self, now: f64) {
-        let mut pending: Vec<Entry<E>> = std::mem::take(&mut self.current);
+        let mut pending: Vec<Entry<E>> = Vec::with_capacity(self.len);
+        let mut slot = self.first;
+        while slot != NIL {
+            let cell = &self.slots[slot as usize];
+            slot = cell.next;
+            pending.push(cell.entry);
+        }
         for index in self.bucket..self.heads.len() {
             let mut slot = std::mem::replace(&mut self.heads[index], NIL);
             while slot != NIL {
-                let cell = &mut self.slots[slot as usize];
+                let cell = &self.slots[slot as usize];
                 slot = cell.next;
                 pending.push(cell.entry);
             }
         }
         self.slots.clear();
         self.free = NIL;
+        self.first = NIL;
+        self.last = NIL;
         let new_len = self.heads.len() * 2;
         self.heads.clear();
         self.heads.resize(new_len, NIL);
         self.buckets_per_time = new_len as f64 / self.horizon;
         self.set_grow_at();
         self.bucket = self.bucket_of(now);
+        // The old current bucket's entries come first, in order: each is appended.
         for entry in pending {
             let index = self.bucket_of(entry.time);
             if index == self.bucket {
-                self.current.push(entry);
+                let slot = self.store(entry, NIL);
+                // SAFETY: `slot` was just stored.
+                unsafe { self.insert_current(slot) };
             } else {
-                self.link(index, entry);
+                let next = self.heads[index];
+                let slot = self.store(entry, next);
+                self.heads[index] = slot;
             }
         }
-        let current = &mut self.current;
-        current.sort_unstable_by(|a, b| b.time.total_cmp(&a.time).then(b.seq.cmp(&a.seq)));
     }
-}
-
-/// The most entries the bucket being drained holds for an event scheduled into it to
-/// be inserted by [`insert_sorted`] rather than [`insert_searched`].
-const SHIFT: usize = 8;
-
-/// Inserts `entry` into `sorted` (latest first), scanning from the earliest end: an
-/// entry later than `k` of those already there costs `k` moves.
-#[inline]
-fn insert_sorted<E: Copy>(sorted: &mut Vec<Entry<E>>, entry: Entry<E>) {
-    sorted.push(entry);
-    let sorted = &mut sorted[..];
-    let mut j = sorted.len() - 1;
-    while j > 0 && entry.after(&sorted[j - 1]) {
-        sorted[j] = sorted[j - 1];
-        j -= 1;
-    }
-    sorted[j] = entry;
-}
-
-/// Inserts `entry` into `sorted` (latest first) by binary search and one block move:
-/// for a crowded bucket, where events scheduled into it mostly belong far from the
-/// earliest end.
-#[inline]
-fn insert_searched<E: Copy>(sorted: &mut Vec<Entry<E>>, entry: Entry<E>) {
-    let at = sorted.partition_point(|e| e.after(&entry));
-    sorted.insert(at, entry);
 }
 
 #[cfg(test)]
@@ -345,6 +442,58 @@ mod tests {
         out.extend(std::iter::from_fn(|| queue.pop().map(|e| (e.time, e.seq))));
         reference.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         assert_eq!(out, reference);
+    }
+
+    #[test]
+    fn random_interleaving_matches_a_sorted_reference() {
+        // Pushes at pseudo-random times (a coarse grid, so that ties are common, and
+        // half of them close to now, so that many land in the bucket being drained)
+        // interleaved with pops, through growth; every pop must be the least pending
+        // (time, seq) of a sorted reference.
+        let horizon = 1000.0;
+        let mut queue = CalendarQueue::new(horizon);
+        let mut reference = std::collections::BTreeSet::new();
+        let mut state: u64 = 11;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let mut now = 0.0;
+        let mut seq = 0u64;
+        for round in 0..20_000u64 {
+            let pushes = if round < 5_000 { 2 } else { next() % 3 };
+            for _ in 0..pushes {
+                let r = next();
+                let ahead = if r % 2 == 0 {
+                    (r % 16) as f64 / 8.0
+                } else {
+                    (r % 4000) as f64 / 4.0
+                };
+                let time = now + ahead;
+                if time < horizon {
+                    queue.push(time, seq, seq, now);
+                    reference.insert((time.to_bits(), seq));
+                }
+                seq += 1;
+            }
+            if next() % 2 == 0 {
+                let expected = reference.pop_first();
+                let popped = queue.pop().map(|e| (e.time.to_bits(), e.seq));
+                assert_eq!(popped, expected);
+                if let Some((bits, _)) = expected {
+                    now = f64::from_bits(bits);
+                }
+                assert_eq!(queue.peek_near().is_some(), queue.first != NIL);
+            }
+            assert_eq!(queue.len(), reference.len());
+        }
+        while let Some(expected) = reference.pop_first() {
+            let popped = queue.pop().map(|e| (e.time.to_bits(), e.seq));
+            assert_eq!(popped, Some(expected));
+        }
+        assert!(queue.pop().is_none());
     }
 
     #[test]
