@@ -141,6 +141,19 @@ pub struct Anchor {
     /// Whether its own failure destroys what it stores (a disk), or only makes it
     /// unreachable (a host, rack or site without disks).
     pub loses_data: bool,
+    /// The components between the place and its site, from the place up (a disk, its
+    /// host, its rack: as deep as the site goes), in `within[..depth]`. The place is
+    /// reachable while each of them is up on its own and the site is up (they need
+    /// nothing else).
+    pub within: [NodeId; 3],
+    pub depth: u8,
+}
+
+impl Anchor {
+    /// The components between the place and its site, from the place up.
+    pub fn within_site(&self) -> &[NodeId] {
+        &self.within[..usize::from(self.depth)]
+    }
 }
 
 impl Datacenter {

@@ -736,12 +736,30 @@ fn anchors_of(datacenters: &mut [Datacenter], layouts: &[Layout]) -> Vec<Anchor>
     for (dc, (site, layout)) in datacenters.iter_mut().zip(layouts).enumerate() {
         let start = anchors.len() as u32;
         for (rack, places) in layout.anchors_by_rack.iter().enumerate() {
-            for &node in places {
+            for (i, &node) in places.iter().enumerate() {
+                // From the place up to its rack: disk, host, rack (as deep as the site
+                // goes); nothing when the place is the site itself.
+                let mut within = [node; 3];
+                let depth = if site.racks == 0 {
+                    0
+                } else if site.hosts_per_rack == 0 {
+                    1
+                } else if site.disks_per_host == 0 {
+                    within[1] = layout.racks[rack];
+                    2
+                } else {
+                    let per_rack = site.hosts_per_rack as usize;
+                    within[1] = layout.hosts[rack * per_rack + i / site.disks_per_host as usize];
+                    within[2] = layout.racks[rack];
+                    3
+                };
                 anchors.push(Anchor {
                     node,
                     datacenter: dc as u32,
                     rack: rack as u32,
                     loses_data: site.disks_per_host > 0,
+                    within,
+                    depth,
                 });
             }
         }
