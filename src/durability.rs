@@ -1267,7 +1267,7 @@ impl<'w> Durability<'w> {
             for attempt in 0..32 {
                 let a = range.start + rng.random_range(0..places);
                 let anchor = &world.anchors[a as usize];
-                if used.contains(&a) || !dynamics.is_up(anchor.node) {
+                if used.contains(&a) || !place_up(world, a, dynamics) {
                     continue;
                 }
                 let rack_taken = used.iter().any(|&b| {
@@ -1430,6 +1430,14 @@ impl<'w> Durability<'w> {
     ) {
         self.apply(dynamics, scheduler);
     }
+}
+
+/// Whether place `a` is reachable now, in the structure's settled state: its site is
+/// up and each of its parts is up on its own.
+fn place_up<O: Observer>(world: &World, a: u32, dynamics: &Dynamics<'_, O>) -> bool {
+    let anchor = &world.anchors[a as usize];
+    dynamics.is_up(world.datacenters[anchor.datacenter as usize].node)
+        && anchor.within_site().iter().all(|&part| dynamics.own_up(part))
 }
 
 /// What a piece's draw is for: each purpose has its own stream.

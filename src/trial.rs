@@ -940,13 +940,14 @@ impl TrialRunner<'_> {
 }
 
 /// What a service's downtime can be blamed on: what its node depends on, and for
-/// storage every place its pieces may come to live.
+/// storage what every place its pieces may come to live rests on.
 fn depends_on(world: &World, service: &Service) -> Vec<NodeId> {
     let mut nodes = vec![service.node];
     if let ServiceKind::Storage { store, .. } = &service.kind {
         for &dc in &store.datacenters {
-            let range = world.datacenters[dc].anchors.clone();
-            nodes.extend(range.map(|a| world.anchors[a as usize].node));
+            for a in world.datacenters[dc].anchors.clone() {
+                nodes.extend(world.place_rests_on(a));
+            }
         }
     }
     // Auto-scaled slots have no inputs: blame their instances and sites.

@@ -687,14 +687,13 @@ fn build_layout(
                 &[rack.into()],
             );
             layout.hosts.push(host);
+            // A disk has no inputs: only durability cares whether it is reachable, and
+            // it hears of the disk's host, rack and site on their own (see
+            // `Anchor::within_site`), so that an outage above the disks does not
+            // visit every disk below.
             for k in 0..d.disks_per_host {
                 let name = format!("{host_name}:disk:{k}");
-                anchors.push(builder.add(
-                    &name,
-                    laws.disk.clone(),
-                    Requirement::All,
-                    &[host.into()],
-                ));
+                anchors.push(builder.add(&name, laws.disk.clone(), Requirement::All, &[]));
             }
             if d.disks_per_host == 0 {
                 anchors.push(host);
