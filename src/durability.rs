@@ -393,6 +393,9 @@ struct StoreState<'w> {
     link: Vec<u32>,
     /// Per piece: the key of its stream (from its group's node key).
     key: Vec<u64>,
+    /// Pieces lost since the trial started (each once): only they have left their
+    /// initial state.
+    touched: Vec<u32>,
     group: Vec<GroupState>,
     /// Per group: pieces present and reachable; whether it can be read (the state of
     /// its node): `reachable >= needed` and not lost.
@@ -433,6 +436,18 @@ pub struct Durability<'w> {
     trial: u64,
     /// When set, every change of a piece is recorded here (for `nines trace`).
     pub log: Option<Vec<PieceEvent>>,
+    scratch: Scratch,
+}
+
+/// Buffers reused from one choice of a place (or a link) to the next.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    /// Places a group uses.
+    used: Vec<u32>,
+    /// (rank, order, data centre) of the data centres a piece may go to.
+    candidates: Vec<(u32, usize, usize)>,
+    /// Pieces present per data centre.
+    per_datacenter: Vec<u32>,
 }
 
 /// A piece of an object group was lost or re-created, or the group was lost.
@@ -461,6 +476,53 @@ impl PieceChange {
             PieceChange::Lost => "piece lost",
             PieceChange::Recreated => "piece re-created",
             PieceChange::GroupLost => "group lost",
+        }
+    }
+}
+
+/// The crossing while a site is down: its groups' reachable counts do not move, and
+/// reach this only with 255 pieces all reachable (where the check then finds nothing
+/// to change).
+const NO_CROSSING: u8 = u8::MAX;
+
+/// How each piece present on an anchor changes its group's counts when the anchor's
+/// parts become all up, or one goes down.
+struct Tally {
+    anchor: u32,
+    per: u32,
+    /// Where the data centre's counts start in `StoreState::below`.
+    below: usize,
+    /// Added (wrapping) to the count below the site, and to the reachable count.
+    step: u8,
+    reach_step: u8,
+    /// The reachable count at which the group's readability may have changed.
+    crossing: u8,
+}
+
+impl Tally {
+    #[inline(always)]
+    fn piece<O: Observer>(
+        &self,
+        st: &mut StoreState,
+        p: u32,
+        dynamics: &mut Dynamics<'_, O>,
+        now: Time,
+    ) {
+        let piece = st.piece[p as usize];
+        if piece.anchor != self.anchor || piece.phase != Phase::Present {
+            return;
+        }
+        let g = (p / self.per) as usize;
+        let below = &mut st.below[self.below + g];
+        *below = below.wrapping_add(self.step);
+        let reachable = &mut st.reachable[g];
+        *reachable = reachable.wrapping_add(self.reach_step);
+        if *reachable == self.crossing {
+            let readable = !st.group[g].lost && u32::from(*reachable) >= st.needed;
+            if readable != st.readable[g] {
+                st.readable[g] = readable;
+                dynamics.set_own_up(st.group_nodes[g], readable, now);
+            }
         }
     }
 }
@@ -552,6 +614,7 @@ impl<'w> Durability<'w> {
                 cause: vec![NONE; n],
                 link: vec![NONE; n],
                 key,
+                touched: Vec::new(),
                 group: vec![GroupState::whole(per); g],
                 reachable: vec![per as u8; g],
                 readable: vec![true; g],
@@ -580,6 +643,7 @@ impl<'w> Durability<'w> {
             seed: 0,
             trial: 0,
             log: None,
+            scratch: Scratch::default(),
         }
     }
 
@@ -606,16 +670,19 @@ impl<'w> Durability<'w> {
                 st.moved[a as usize].clear();
             }
             st.moved_touched.clear();
-            for (piece, &anchor) in st.piece.iter_mut().zip(&st.store.pieces) {
-                *piece = PieceState {
-                    anchor,
+            // Only a piece that was lost has left its initial state.
+            for &p in &st.touched {
+                let p = p as usize;
+                st.piece[p] = PieceState {
+                    anchor: st.store.pieces[p],
                     phase: Phase::Present,
                 };
+                st.pending[p] = None;
+                st.attempt[p] = 0;
+                st.cause[p] = NONE;
+                st.link[p] = NONE;
             }
-            st.pending.fill(None);
-            st.attempt.fill(0);
-            st.cause.fill(NONE);
-            st.link.fill(NONE);
+            st.touched.clear();
             st.group.fill(GroupState::whole(st.pieces_per_group));
             st.reachable.fill(st.pieces_per_group as u8);
             st.readable.fill(true);
@@ -923,38 +990,32 @@ impl<'w> Durability<'w> {
     ) {
         // One pass over the pieces listed on the anchor (placed there first, then
         // moved there); only a group whose reachable pieces cross `needed` changes its
-        // node.
+        // node. Counts fit in a byte; a step down adds 255.
         let st = &mut self.stores[s];
-        let (per, needed) = (st.pieces_per_group, st.needed);
-        let groups = st.group.len();
+        let step = if up { 1 } else { u8::MAX };
+        let tally = Tally {
+            anchor: a,
+            per: st.pieces_per_group,
+            below: dc * st.group.len(),
+            step,
+            reach_step: if site_up { step } else { 0 },
+            // Readability changes only when the count crosses `needed` (a lost group
+            // has fewer pieces present than that, so it never gets there).
+            crossing: if site_up {
+                st.needed as u8 - u8::from(!up)
+            } else {
+                NO_CROSSING
+            },
+        };
         let listed =
             st.initial_first[a as usize] as usize..st.initial_first[a as usize + 1] as usize;
-        for &p in st.initial[listed].iter().chain(&st.moved[a as usize]) {
-            let piece = st.piece[p as usize];
-            if piece.anchor != a || piece.phase != Phase::Present {
-                continue;
-            }
-            let g = (p / per) as usize;
-            let below = &mut st.below[dc * groups + g];
-            if up {
-                *below += 1;
-            } else {
-                *below -= 1;
-            }
-            if !site_up {
-                continue;
-            }
-            let reachable = &mut st.reachable[g];
-            if up {
-                *reachable += 1;
-            } else {
-                *reachable -= 1;
-            }
-            let readable = !st.group[g].lost && u32::from(*reachable) >= needed;
-            if readable != st.readable[g] {
-                st.readable[g] = readable;
-                dynamics.set_own_up(st.group_nodes[g], readable, now);
-            }
+        for i in listed {
+            let p = st.initial[i];
+            tally.piece(st, p, dynamics, now);
+        }
+        for i in 0..st.moved[a as usize].len() {
+            let p = st.moved[a as usize][i];
+            tally.piece(st, p, dynamics, now);
         }
     }
 
@@ -1038,6 +1099,9 @@ impl<'w> Durability<'w> {
         st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] -= 1;
         st.group[g].present -= 1;
         st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] += 1;
+        if st.cause[p as usize] == NONE {
+            st.touched.push(p);
+        }
         st.cause[p as usize] = cause;
         let missing = st.pieces_per_group - u32::from(st.group[g].present);
         st.outcome.deepest = st.outcome.deepest.max(missing);
@@ -1194,14 +1258,16 @@ impl<'w> Durability<'w> {
     /// The link a copy of piece `p` onto `target` uses: inside the target's data
     /// centre when enough pieces to copy from are there, otherwise between it and the
     /// data centre holding the most pieces of the group.
-    fn copy_link(&self, s: usize, p: u32, target: u32) -> usize {
+    fn copy_link(&mut self, s: usize, p: u32, target: u32) -> usize {
         let st = &self.stores[s];
         let dcs = self.world.datacenters.len();
         if st.links.is_empty() {
             return 0;
         }
         let target_dc = self.world.anchors[target as usize].datacenter as usize;
-        let mut present_in = vec![0u32; dcs];
+        let present_in = &mut self.scratch.per_datacenter;
+        present_in.clear();
+        present_in.resize(dcs, 0);
         let per = st.pieces_per_group;
         let g = p / per;
         for q in g * per..(g + 1) * per {
@@ -1225,10 +1291,23 @@ impl<'w> Durability<'w> {
     /// A place for piece `p` by the placement rule, and whether it is outside the
     /// piece's home data centre.
     fn choose_place<O: Observer>(
+        &mut self,
+        s: usize,
+        p: u32,
+        dynamics: &Dynamics<'w, O>,
+    ) -> Option<(u32, bool)> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let chosen = self.choose_place_in(s, p, dynamics, &mut scratch);
+        self.scratch = scratch;
+        chosen
+    }
+
+    fn choose_place_in<O: Observer>(
         &self,
         s: usize,
         p: u32,
         dynamics: &Dynamics<'w, O>,
+        scratch: &mut Scratch,
     ) -> Option<(u32, bool)> {
         let world = self.world;
         let st = &self.stores[s];
@@ -1236,29 +1315,35 @@ impl<'w> Durability<'w> {
         let g = p / per;
         let home = world.anchors[st.piece[p as usize].anchor as usize].datacenter as usize;
         // Places the group uses (present or being copied to), other than `p`'s.
-        let used: Vec<u32> = (g * per..(g + 1) * per)
-            .filter(|&q| {
-                q != p && matches!(st.piece[q as usize].phase, Phase::Present | Phase::Copying)
-            })
-            .map(|q| st.piece[q as usize].anchor)
-            .collect();
-        let mut candidates: Vec<(u32, usize, usize)> = st
-            .store
-            .datacenters
-            .iter()
-            .enumerate()
-            .filter(|&(_, &dc)| self.gone[dc] == 0)
-            .map(|(order, &dc)| {
-                let here = used
-                    .iter()
-                    .filter(|&&a| world.anchors[a as usize].datacenter as usize == dc)
-                    .count() as u32;
-                (if dc == home { 0 } else { 1 + here }, order, dc)
-            })
-            .collect();
+        let used = &mut scratch.used;
+        used.clear();
+        used.extend(
+            (g * per..(g + 1) * per)
+                .filter(|&q| {
+                    q != p && matches!(st.piece[q as usize].phase, Phase::Present | Phase::Copying)
+                })
+                .map(|q| st.piece[q as usize].anchor),
+        );
+        let used = &*used;
+        let candidates = &mut scratch.candidates;
+        candidates.clear();
+        candidates.extend(
+            st.store
+                .datacenters
+                .iter()
+                .enumerate()
+                .filter(|&(_, &dc)| self.gone[dc] == 0)
+                .map(|(order, &dc)| {
+                    let here = used
+                        .iter()
+                        .filter(|&&a| world.anchors[a as usize].datacenter as usize == dc)
+                        .count() as u32;
+                    (if dc == home { 0 } else { 1 + here }, order, dc)
+                }),
+        );
         candidates.sort_unstable();
         let mut rng = piece_rng(self.seed, self.trial, st, p, Draw::Place);
-        for &(_, _, dc) in &candidates {
+        for &(_, _, dc) in candidates.iter() {
             let range = world.datacenters[dc].anchors.clone();
             let places = range.end - range.start;
             if places == 0 {
@@ -1437,7 +1522,10 @@ impl<'w> Durability<'w> {
 fn place_up<O: Observer>(world: &World, a: u32, dynamics: &Dynamics<'_, O>) -> bool {
     let anchor = &world.anchors[a as usize];
     dynamics.is_up(world.datacenters[anchor.datacenter as usize].node)
-        && anchor.within_site().iter().all(|&part| dynamics.own_up(part))
+        && anchor
+            .within_site()
+            .iter()
+            .all(|&part| dynamics.own_up(part))
 }
 
 /// What a piece's draw is for: each purpose has its own stream.
