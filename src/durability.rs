@@ -490,8 +490,6 @@ const NO_CROSSING: u8 = u8::MAX;
 struct Tally {
     anchor: u32,
     per: u32,
-    /// Where the data centre's counts start in `StoreState::below`.
-    below: usize,
     /// Added (wrapping) to the count below the site, and to the reachable count.
     step: u8,
     reach_step: u8,
@@ -499,29 +497,41 @@ struct Tally {
     crossing: u8,
 }
 
+/// What [`Tally`] reads and changes of a store: its pieces, and its groups' counts in
+/// the anchor's data centre.
+struct Counts<'a> {
+    piece: &'a [PieceState],
+    below: &'a mut [u8],
+    reachable: &'a mut [u8],
+    readable: &'a mut [bool],
+    group: &'a [GroupState],
+    group_nodes: &'a [NodeId],
+    needed: u32,
+}
+
 impl Tally {
     #[inline(always)]
     fn piece<O: Observer>(
         &self,
-        st: &mut StoreState,
+        counts: &mut Counts,
         p: u32,
         dynamics: &mut Dynamics<'_, O>,
         now: Time,
     ) {
-        let piece = st.piece[p as usize];
+        let piece = counts.piece[p as usize];
         if piece.anchor != self.anchor || piece.phase != Phase::Present {
             return;
         }
         let g = (p / self.per) as usize;
-        let below = &mut st.below[self.below + g];
+        let below = &mut counts.below[g];
         *below = below.wrapping_add(self.step);
-        let reachable = &mut st.reachable[g];
+        let reachable = &mut counts.reachable[g];
         *reachable = reachable.wrapping_add(self.reach_step);
         if *reachable == self.crossing {
-            let readable = !st.group[g].lost && u32::from(*reachable) >= st.needed;
-            if readable != st.readable[g] {
-                st.readable[g] = readable;
-                dynamics.set_own_up(st.group_nodes[g], readable, now);
+            let readable = !counts.group[g].lost && u32::from(*reachable) >= counts.needed;
+            if readable != counts.readable[g] {
+                counts.readable[g] = readable;
+                dynamics.set_own_up(counts.group_nodes[g], readable, now);
             }
         }
     }
@@ -692,7 +702,13 @@ impl<'w> Durability<'w> {
             st.crews_busy = 0;
             st.queue.clear();
             for link in &mut st.links {
-                *link = Link::new(link.rate);
+                // Keeps the queue's buffer for the next trial.
+                let mut due = std::mem::take(&mut link.due);
+                due.clear();
+                *link = Link {
+                    due,
+                    ..Link::new(link.rate)
+                };
             }
             st.outcome = DurabilityOutcome::default();
             st.loss_causes.clear();
@@ -956,7 +972,11 @@ impl<'w> Durability<'w> {
         dynamics: &mut Dynamics<'w, O>,
         now: Time,
     ) {
-        for a in self.parts[part].clone() {
+        let anchors = self.parts[part].clone();
+        // A part's places are all in one data centre.
+        let dc = self.world.anchors[anchors.start as usize].datacenter as usize;
+        let site_up = self.site_up[dc];
+        for a in anchors {
             let down = &mut self.parts_down[a as usize];
             if up {
                 *down -= 1;
@@ -967,8 +987,6 @@ impl<'w> Durability<'w> {
             if *down != u8::from(!up) {
                 continue;
             }
-            let dc = self.world.anchors[a as usize].datacenter as usize;
-            let site_up = self.site_up[dc];
             for s in 0..self.stores.len() {
                 self.below_changed(s, a, dc, up, site_up, dynamics, now);
             }
@@ -993,10 +1011,10 @@ impl<'w> Durability<'w> {
         // node. Counts fit in a byte; a step down adds 255.
         let st = &mut self.stores[s];
         let step = if up { 1 } else { u8::MAX };
+        let groups = st.group.len();
         let tally = Tally {
             anchor: a,
             per: st.pieces_per_group,
-            below: dc * st.group.len(),
             step,
             reach_step: if site_up { step } else { 0 },
             // Readability changes only when the count crosses `needed` (a lost group
@@ -1007,15 +1025,22 @@ impl<'w> Durability<'w> {
                 NO_CROSSING
             },
         };
+        let mut counts = Counts {
+            piece: &st.piece,
+            below: &mut st.below[dc * groups..(dc + 1) * groups],
+            reachable: &mut st.reachable,
+            readable: &mut st.readable,
+            group: &st.group,
+            group_nodes: st.group_nodes,
+            needed: st.needed,
+        };
         let listed =
             st.initial_first[a as usize] as usize..st.initial_first[a as usize + 1] as usize;
-        for i in listed {
-            let p = st.initial[i];
-            tally.piece(st, p, dynamics, now);
+        for &p in &st.initial[listed] {
+            tally.piece(&mut counts, p, dynamics, now);
         }
-        for i in 0..st.moved[a as usize].len() {
-            let p = st.moved[a as usize][i];
-            tally.piece(st, p, dynamics, now);
+        for &p in &st.moved[a as usize] {
+            tally.piece(&mut counts, p, dynamics, now);
         }
     }
 
