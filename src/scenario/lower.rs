@@ -332,7 +332,8 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
         let racks = u64::from(d.racks);
         let hosts = racks.saturating_mul(u64::from(d.hosts_per_rack));
         let disks = hosts.saturating_mul(u64::from(d.disks_per_host));
-        // The site, its racks, hosts and disks; an edge from each to what it needs.
+        // The site, its racks, hosts and disks; at most an edge from each to what it
+        // needs (disks have none).
         let nodes = (2 + racks).saturating_add(hosts).saturating_add(disks);
         let links = nodes.saturating_add((on.len() + providers.len()) as u64);
         usage.add(&path, nodes, 0, links)?;
