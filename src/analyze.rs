@@ -1122,7 +1122,7 @@ fn has_transient_failures(world: &World, store: &Store) -> bool {
     for &dc in &store.datacenters {
         for a in world.datacenters[dc].anchors.clone() {
             let anchor = &world.anchors[a as usize];
-            places.push(anchor.node);
+            places.extend(world.place_rests_on(a));
             if anchor.loses_data {
                 skip[anchor.node.index()] = true;
             }

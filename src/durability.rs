@@ -15,6 +15,14 @@
 //! be read and sets the group's node in the structure accordingly (a node with no
 //! process of its own), so that services and SLAs see storage like anything else.
 //!
+//! A place is reachable while its site is up (its facility, domains and providers) and
+//! each component between the place and its site (its disk, host and rack) is up on
+//! its own. This module hears of each site once, when it goes down or comes back, and
+//! of those components' own failures and repairs; it keeps, per object group and data
+//! centre, the pieces present whose components are all up. A site's outage then costs
+//! one pass over the groups' counts for that data centre, whatever the number of
+//! places or pieces in it.
+//!
 //! Re-creating a piece: its *home* is the data centre it was in; the copy goes there
 //! unless that site is gone (destroyed and not yet rebuilt), in which case it goes to
 //! the live data centre of the service holding the fewest pieces of the group (a
@@ -42,9 +50,13 @@ const NONE: u32 = u32::MAX;
 /// trial's observer for this module to act on once the structure has settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Note {
-    /// Anchor `0` became reachable, or unreachable.
-    AnchorUp(u32),
-    AnchorDown(u32),
+    /// The site of data centre `0` came back up, or went down.
+    SiteUp(u32),
+    SiteDown(u32),
+    /// Part `0` (a rack, host or disk between places and their site) was repaired, or
+    /// failed, on its own.
+    PartUp(u32),
+    PartDown(u32),
     /// Anchor `0` failed in a way that loses its data (a disk).
     AnchorLost(u32),
     /// A domain that destroys what sits in it began (or ended) an outage.
@@ -56,28 +68,100 @@ pub enum Note {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
     None,
-    /// An anchor whose own failure loses its data.
-    LosesData(u32),
+    /// Part `0`: a component between places and their site.
+    Part(u32),
+    /// Part `part`, anchor `anchor`: a place whose own failure loses its data.
+    LosesData {
+        anchor: u32,
+        part: u32,
+    },
     /// A domain whose outages destroy.
     Destroys(u32),
+}
+
+/// The components between places for data and their sites (disks, hosts, racks),
+/// numbered as [`Parts::of`] meets them: per part, its node and the anchors below it
+/// (consecutive, since anchors are numbered rack by rack and host by host).
+#[derive(Debug, Clone, Default)]
+struct Parts {
+    node: Vec<NodeId>,
+    anchors: Vec<std::ops::Range<u32>>,
+}
+
+impl Parts {
+    fn of(world: &World) -> Self {
+        let mut index = vec![NONE; world.structure.node_count()];
+        let mut parts = Parts::default();
+        for (a, anchor) in world.anchors.iter().enumerate() {
+            let a = a as u32;
+            for &node in anchor.within_site() {
+                let part = &mut index[node.index()];
+                if *part == NONE {
+                    *part = parts.node.len() as u32;
+                    parts.node.push(node);
+                    parts.anchors.push(a..a + 1);
+                } else {
+                    let range = &mut parts.anchors[*part as usize];
+                    debug_assert_eq!(range.end, a, "a part's anchors are consecutive");
+                    range.end = a + 1;
+                }
+            }
+        }
+        parts
+    }
 }
 
 /// Collects [`Note`]s from the structure's observer callbacks.
 #[derive(Debug, Clone)]
 pub struct Notes {
     pub list: Vec<Note>,
-    /// Watch indices from `watch_base` on are anchors, in order.
+    /// Watch indices from `watch_base` on are watched for durability alone.
     watch_base: u32,
+    /// Per watch index: the data centre whose site it is, or `NONE` (empty when
+    /// nothing is stored).
+    site_of_watch: Vec<u32>,
     role: Vec<Role>,
 }
 
 impl Notes {
-    /// Notes for `world`, whose anchors are watched from index `watch_base` on.
-    pub fn new(world: &World, watch_base: u32) -> Self {
+    /// Notes for `world`, whose watched nodes so far are `watched`: when `stores` (the
+    /// world stores data), every site is watched, under the index it already has or a
+    /// new one added to `watched`.
+    pub fn new(world: &World, watched: &mut Vec<NodeId>, stores: bool) -> Self {
         let mut role = vec![Role::None; world.structure.node_count()];
-        for (a, anchor) in world.anchors.iter().enumerate() {
-            if anchor.loses_data {
-                role[anchor.node.index()] = Role::LosesData(a as u32);
+        let watch_base = watched.len() as u32;
+        let mut site_of_watch = Vec::new();
+        if stores {
+            let parts = Parts::of(world);
+            for (part, &node) in parts.node.iter().enumerate() {
+                role[node.index()] = Role::Part(part as u32);
+            }
+            for (a, anchor) in world.anchors.iter().enumerate() {
+                if anchor.loses_data
+                    && let Role::Part(part) = role[anchor.node.index()]
+                {
+                    role[anchor.node.index()] = Role::LosesData {
+                        anchor: a as u32,
+                        part,
+                    };
+                }
+            }
+            let mut watch_of: std::collections::HashMap<NodeId, usize> = watched
+                .iter()
+                .enumerate()
+                .map(|(w, &node)| (node, w))
+                .collect();
+            let mut sites = Vec::new();
+            for (dc, site) in world.datacenters.iter().enumerate() {
+                let watch = *watch_of.entry(site.node).or_insert_with(|| {
+                    watched.push(site.node);
+                    watched.len() - 1
+                });
+                sites.push((watch, dc as u32));
+            }
+            site_of_watch = vec![NONE; watched.len()];
+            for (watch, dc) in sites {
+                site_of_watch[watch] = dc;
             }
         }
         for (d, domain) in world.domains.iter().enumerate() {
@@ -88,39 +172,58 @@ impl Notes {
         Notes {
             list: Vec::new(),
             watch_base,
+            site_of_watch,
             role,
         }
     }
 
-    /// Whether watch index `watch` is an anchor's.
+    /// Whether watch index `watch` is watched for durability alone.
     #[inline]
     pub fn owns(&self, watch: u32) -> bool {
         watch >= self.watch_base
     }
 
-    /// A watched anchor's start state.
+    /// A watched node's start state, if it is a site.
+    #[inline]
     pub fn on_start(&mut self, watch: u32, up: bool) {
         if !up {
-            self.list.push(Note::AnchorDown(watch - self.watch_base));
+            self.on_change(watch, up);
         }
     }
 
+    /// A watched node changed, if it is a site.
+    #[inline]
     pub fn on_change(&mut self, watch: u32, up: bool) {
-        let anchor = watch - self.watch_base;
-        self.list.push(if up {
-            Note::AnchorUp(anchor)
-        } else {
-            Note::AnchorDown(anchor)
-        });
+        if let Some(&dc) = self.site_of_watch.get(watch as usize)
+            && dc != NONE
+        {
+            self.list.push(if up {
+                Note::SiteUp(dc)
+            } else {
+                Note::SiteDown(dc)
+            });
+        }
     }
 
     #[inline]
     pub fn on_transition(&mut self, node: NodeId, up: bool) {
         match self.role[node.index()] {
             Role::None => {}
-            Role::LosesData(anchor) => {
-                if !up {
+            Role::Part(part) => {
+                self.list.push(if up {
+                    Note::PartUp(part)
+                } else {
+                    Note::PartDown(part)
+                });
+            }
+            Role::LosesData { anchor, part } => {
+                // The data goes first, then the place: its pieces are lost while it
+                // still counts as reachable.
+                if up {
+                    self.list.push(Note::PartUp(part));
+                } else {
                     self.list.push(Note::AnchorLost(anchor));
+                    self.list.push(Note::PartDown(part));
                 }
             }
             Role::Destroys(domain) => self.list.push(if up {
@@ -179,23 +282,18 @@ struct PieceState {
     phase: Phase,
 }
 
-/// A group's pieces present, present and reachable, and whether it is lost or
-/// readable (the state of its node).
+/// A group's pieces present, and whether it is lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct GroupState {
     present: u8,
-    reachable: u8,
     lost: bool,
-    readable: bool,
 }
 
 impl GroupState {
     fn whole(pieces: u32) -> Self {
         GroupState {
             present: pieces as u8,
-            reachable: pieces as u8,
             lost: false,
-            readable: true,
         }
     }
 }
@@ -295,7 +393,20 @@ struct StoreState<'w> {
     link: Vec<u32>,
     /// Per piece: the key of its stream (from its group's node key).
     key: Vec<u64>,
+    /// Pieces lost since the trial started (each once): only they have left their
+    /// initial state.
+    touched: Vec<u32>,
     group: Vec<GroupState>,
+    /// Per group: pieces present and reachable; whether it can be read (the state of
+    /// its node): `reachable >= needed` and not lost.
+    reachable: Vec<u8>,
+    readable: Vec<bool>,
+    /// Per data centre and group (`below[dc * groups + g]`): pieces present there whose
+    /// parts (disk, host, rack) are all up, whatever the site's state. A group's
+    /// reachable pieces are the sum over the data centres whose site is up.
+    below: Vec<u8>,
+    /// `below` at the start of a trial.
+    initial_below: Vec<u8>,
     /// Groups by pieces missing now (index: pieces missing).
     missing_now: Vec<u32>,
     /// Copies under way (counted only when crews are limited), and pieces waiting
@@ -312,8 +423,11 @@ struct StoreState<'w> {
 pub struct Durability<'w> {
     world: &'w World,
     stores: Vec<StoreState<'w>>,
-    /// Durability's view of each anchor: reachable or not.
-    anchor_up: Vec<bool>,
+    /// Durability's view of the places: per data centre, whether its site is up; per
+    /// anchor, how many of its parts are down; per part, its anchors.
+    site_up: Vec<bool>,
+    parts_down: Vec<u8>,
+    parts: Vec<std::ops::Range<u32>>,
     /// Per data centre: destroying domains in outage.
     gone: Vec<u32>,
     /// Changes of pieces present or of sites gone since the trial started.
@@ -322,6 +436,18 @@ pub struct Durability<'w> {
     trial: u64,
     /// When set, every change of a piece is recorded here (for `nines trace`).
     pub log: Option<Vec<PieceEvent>>,
+    scratch: Scratch,
+}
+
+/// Buffers reused from one choice of a place (or a link) to the next.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    /// Places a group uses.
+    used: Vec<u32>,
+    /// (rank, order, data centre) of the data centres a piece may go to.
+    candidates: Vec<(u32, usize, usize)>,
+    /// Pieces present per data centre.
+    per_datacenter: Vec<u32>,
 }
 
 /// A piece of an object group was lost or re-created, or the group was lost.
@@ -350,6 +476,63 @@ impl PieceChange {
             PieceChange::Lost => "piece lost",
             PieceChange::Recreated => "piece re-created",
             PieceChange::GroupLost => "group lost",
+        }
+    }
+}
+
+/// The crossing while a site is down: its groups' reachable counts do not move, and
+/// reach this only with 255 pieces all reachable (where the check then finds nothing
+/// to change).
+const NO_CROSSING: u8 = u8::MAX;
+
+/// How each piece present on an anchor changes its group's counts when the anchor's
+/// parts become all up, or one goes down.
+struct Tally {
+    anchor: u32,
+    per: u32,
+    /// Added (wrapping) to the count below the site, and to the reachable count.
+    step: u8,
+    reach_step: u8,
+    /// The reachable count at which the group's readability may have changed.
+    crossing: u8,
+}
+
+/// What [`Tally`] reads and changes of a store: its pieces, and its groups' counts in
+/// the anchor's data centre.
+struct Counts<'a> {
+    piece: &'a [PieceState],
+    below: &'a mut [u8],
+    reachable: &'a mut [u8],
+    readable: &'a mut [bool],
+    group: &'a [GroupState],
+    group_nodes: &'a [NodeId],
+    needed: u32,
+}
+
+impl Tally {
+    #[inline(always)]
+    fn piece<O: Observer>(
+        &self,
+        counts: &mut Counts,
+        p: u32,
+        dynamics: &mut Dynamics<'_, O>,
+        now: Time,
+    ) {
+        let piece = counts.piece[p as usize];
+        if piece.anchor != self.anchor || piece.phase != Phase::Present {
+            return;
+        }
+        let g = (p / self.per) as usize;
+        let below = &mut counts.below[g];
+        *below = below.wrapping_add(self.step);
+        let reachable = &mut counts.reachable[g];
+        *reachable = reachable.wrapping_add(self.reach_step);
+        if *reachable == self.crossing {
+            let readable = !counts.group[g].lost && u32::from(*reachable) >= counts.needed;
+            if readable != counts.readable[g] {
+                counts.readable[g] = readable;
+                dynamics.set_own_up(counts.group_nodes[g], readable, now);
+            }
         }
     }
 }
@@ -412,6 +595,11 @@ impl<'w> Durability<'w> {
             };
             let n = store.pieces.len();
             let g = groups.len();
+            let mut initial_below = vec![0u8; world.datacenters.len() * g];
+            for (p, &a) in store.pieces.iter().enumerate() {
+                let dc = world.anchors[a as usize].datacenter as usize;
+                initial_below[dc * g + p / per as usize] += 1;
+            }
             stores.push(StoreState {
                 service: s,
                 store,
@@ -436,7 +624,12 @@ impl<'w> Durability<'w> {
                 cause: vec![NONE; n],
                 link: vec![NONE; n],
                 key,
+                touched: Vec::new(),
                 group: vec![GroupState::whole(per); g],
+                reachable: vec![per as u8; g],
+                readable: vec![true; g],
+                below: initial_below.clone(),
+                initial_below,
                 missing_now: {
                     let mut counts = vec![0; per as usize + 1];
                     counts[0] = g as u32;
@@ -452,12 +645,15 @@ impl<'w> Durability<'w> {
         Durability {
             world,
             stores,
-            anchor_up: vec![true; anchors],
+            site_up: vec![true; world.datacenters.len()],
+            parts_down: vec![0; anchors],
+            parts: Parts::of(world).anchors,
             gone: vec![0; world.datacenters.len()],
             changes: 0,
             seed: 0,
             trial: 0,
             log: None,
+            scratch: Scratch::default(),
         }
     }
 
@@ -475,7 +671,8 @@ impl<'w> Durability<'w> {
     pub fn reset(&mut self, seed: u64, trial: u64) {
         self.seed = seed;
         self.trial = trial;
-        self.anchor_up.fill(true);
+        self.site_up.fill(true);
+        self.parts_down.fill(0);
         self.gone.fill(0);
         self.changes = 0;
         for st in &mut self.stores {
@@ -483,23 +680,35 @@ impl<'w> Durability<'w> {
                 st.moved[a as usize].clear();
             }
             st.moved_touched.clear();
-            for (piece, &anchor) in st.piece.iter_mut().zip(&st.store.pieces) {
-                *piece = PieceState {
-                    anchor,
+            // Only a piece that was lost has left its initial state.
+            for &p in &st.touched {
+                let p = p as usize;
+                st.piece[p] = PieceState {
+                    anchor: st.store.pieces[p],
                     phase: Phase::Present,
                 };
+                st.pending[p] = None;
+                st.attempt[p] = 0;
+                st.cause[p] = NONE;
+                st.link[p] = NONE;
             }
-            st.pending.fill(None);
-            st.attempt.fill(0);
-            st.cause.fill(NONE);
-            st.link.fill(NONE);
+            st.touched.clear();
             st.group.fill(GroupState::whole(st.pieces_per_group));
+            st.reachable.fill(st.pieces_per_group as u8);
+            st.readable.fill(true);
+            st.below.copy_from_slice(&st.initial_below);
             st.missing_now.fill(0);
             st.missing_now[0] = st.group.len() as u32;
             st.crews_busy = 0;
             st.queue.clear();
             for link in &mut st.links {
-                *link = Link::new(link.rate);
+                // Keeps the queue's buffer for the next trial.
+                let mut due = std::mem::take(&mut link.due);
+                due.clear();
+                *link = Link {
+                    due,
+                    ..Link::new(link.rate)
+                };
             }
             st.outcome = DurabilityOutcome::default();
             st.loss_causes.clear();
@@ -604,14 +813,16 @@ impl<'w> Durability<'w> {
         let now = scheduler.now();
         for &note in &notes {
             match note {
-                Note::AnchorUp(a) | Note::AnchorDown(a) => {
-                    let up = matches!(note, Note::AnchorUp(_));
-                    if self.anchor_up[a as usize] != up {
-                        self.anchor_up[a as usize] = up;
-                        for s in 0..self.stores.len() {
-                            self.reach(s, a, up, dynamics, now);
-                        }
-                    }
+                Note::SiteUp(dc) | Note::SiteDown(dc) => {
+                    self.site_changed(dc as usize, matches!(note, Note::SiteUp(_)), dynamics, now);
+                }
+                Note::PartUp(part) | Note::PartDown(part) => {
+                    self.part_changed(
+                        part as usize,
+                        matches!(note, Note::PartUp(_)),
+                        dynamics,
+                        now,
+                    );
                 }
                 Note::AnchorLost(a) => {
                     let cause = self.cause_of(self.world.anchors[a as usize].node);
@@ -711,39 +922,145 @@ impl<'w> Durability<'w> {
         }
     }
 
-    /// Anchor `a` became reachable or unreachable.
-    fn reach<O: Observer>(
+    /// The site of data centre `dc` came back up or went down: each group's reachable
+    /// pieces change by its pieces there below the site, in one pass over the groups.
+    fn site_changed<O: Observer>(
         &mut self,
-        s: usize,
-        a: u32,
+        dc: usize,
         up: bool,
         dynamics: &mut Dynamics<'w, O>,
         now: Time,
     ) {
-        // The innermost loop of a site's outage: one pass over the pieces listed on the
-        // anchor (placed there first, then moved there), touching each group's state
-        // once; only a group whose reachable pieces cross `needed` changes its node.
-        let st = &mut self.stores[s];
-        let (per, needed) = (st.pieces_per_group, st.needed);
-        let listed =
-            st.initial_first[a as usize] as usize..st.initial_first[a as usize + 1] as usize;
-        for &p in st.initial[listed].iter().chain(&st.moved[a as usize]) {
-            let piece = st.piece[p as usize];
-            if piece.anchor != a || piece.phase != Phase::Present {
+        if self.site_up[dc] == up {
+            return;
+        }
+        self.site_up[dc] = up;
+        for s in 0..self.stores.len() {
+            let st = &mut self.stores[s];
+            let groups = st.group.len();
+            let below = &st.below[dc * groups..(dc + 1) * groups];
+            // Pieces per group fit in a byte, and so does what a group needs.
+            let needed = st.needed as u8;
+            // A plain pass over bytes (no branch): whether any group's readability
+            // (reachable >= needed; a lost group never has that many) changes.
+            let mut crossed = false;
+            for ((reachable, &here), &readable) in
+                st.reachable.iter_mut().zip(below).zip(&st.readable)
+            {
+                *reachable = if up {
+                    *reachable + here
+                } else {
+                    *reachable - here
+                };
+                crossed |= (*reachable >= needed) != readable;
+            }
+            if crossed {
+                for g in 0..groups {
+                    self.refresh(s, g, dynamics, now);
+                }
+            }
+        }
+    }
+
+    /// Part `part` (a disk, host or rack) was repaired or failed on its own: the
+    /// anchors below it whose parts are now all up, or no longer, change reachability
+    /// below their site.
+    fn part_changed<O: Observer>(
+        &mut self,
+        part: usize,
+        up: bool,
+        dynamics: &mut Dynamics<'w, O>,
+        now: Time,
+    ) {
+        let anchors = self.parts[part].clone();
+        // A part's places are all in one data centre.
+        let dc = self.world.anchors[anchors.start as usize].datacenter as usize;
+        let site_up = self.site_up[dc];
+        for a in anchors {
+            let down = &mut self.parts_down[a as usize];
+            if up {
+                *down -= 1;
+            } else {
+                *down += 1;
+            }
+            // Only the first part down, or the last part up, changes the anchor.
+            if *down != u8::from(!up) {
                 continue;
             }
-            let g = (p / per) as usize;
-            let group = &mut st.group[g];
-            if up {
-                group.reachable += 1;
+            for s in 0..self.stores.len() {
+                self.below_changed(s, a, dc, up, site_up, dynamics, now);
+            }
+        }
+    }
+
+    /// Anchor `a`'s parts became all up, or one went down: its pieces present count,
+    /// or no longer count, below its site `dc` (and as reachable when the site is up).
+    #[allow(clippy::too_many_arguments)]
+    fn below_changed<O: Observer>(
+        &mut self,
+        s: usize,
+        a: u32,
+        dc: usize,
+        up: bool,
+        site_up: bool,
+        dynamics: &mut Dynamics<'w, O>,
+        now: Time,
+    ) {
+        // One pass over the pieces listed on the anchor (placed there first, then
+        // moved there); only a group whose reachable pieces cross `needed` changes its
+        // node. Counts fit in a byte; a step down adds 255.
+        let st = &mut self.stores[s];
+        let step = if up { 1 } else { u8::MAX };
+        let groups = st.group.len();
+        let tally = Tally {
+            anchor: a,
+            per: st.pieces_per_group,
+            step,
+            reach_step: if site_up { step } else { 0 },
+            // Readability changes only when the count crosses `needed` (a lost group
+            // has fewer pieces present than that, so it never gets there).
+            crossing: if site_up {
+                st.needed as u8 - u8::from(!up)
             } else {
-                group.reachable -= 1;
-            }
-            let readable = !group.lost && u32::from(group.reachable) >= needed;
-            if readable != group.readable {
-                group.readable = readable;
-                dynamics.set_own_up(st.group_nodes[g], readable, now);
-            }
+                NO_CROSSING
+            },
+        };
+        let mut counts = Counts {
+            piece: &st.piece,
+            below: &mut st.below[dc * groups..(dc + 1) * groups],
+            reachable: &mut st.reachable,
+            readable: &mut st.readable,
+            group: &st.group,
+            group_nodes: st.group_nodes,
+            needed: st.needed,
+        };
+        let listed =
+            st.initial_first[a as usize] as usize..st.initial_first[a as usize + 1] as usize;
+        for &p in &st.initial[listed] {
+            tally.piece(&mut counts, p, dynamics, now);
+        }
+        for &p in &st.moved[a as usize] {
+            tally.piece(&mut counts, p, dynamics, now);
+        }
+    }
+
+    /// Piece `p` of group `g`, on anchor `a`, became present (`add`) or is no longer:
+    /// the group's counts follow if the anchor is reachable below its site.
+    fn count_present(&mut self, s: usize, g: usize, a: u32, add: bool) {
+        if self.parts_down[a as usize] != 0 {
+            return;
+        }
+        let dc = self.world.anchors[a as usize].datacenter as usize;
+        let site_up = self.site_up[dc];
+        let st = &mut self.stores[s];
+        let below = &mut st.below[dc * st.group.len() + g];
+        let reachable = &mut st.reachable[g];
+        if add {
+            *below += 1;
+            *reachable += u8::from(site_up);
+        } else {
+            *below -= 1;
+            *reachable -= u8::from(site_up);
         }
     }
 
@@ -756,9 +1073,9 @@ impl<'w> Durability<'w> {
         now: Time,
     ) {
         let st = &mut self.stores[s];
-        let readable = !st.group[g].lost && u32::from(st.group[g].reachable) >= st.needed;
-        if readable != st.group[g].readable {
-            st.group[g].readable = readable;
+        let readable = !st.group[g].lost && u32::from(st.reachable[g]) >= st.needed;
+        if readable != st.readable[g] {
+            st.readable[g] = readable;
             dynamics.set_own_up(st.group_nodes[g], readable, now);
         }
     }
@@ -800,14 +1117,15 @@ impl<'w> Durability<'w> {
     ) {
         let now = scheduler.now();
         self.changes += 1;
-        let anchor_up = self.anchor_up[self.stores[s].piece[p as usize].anchor as usize];
+        let a = self.stores[s].piece[p as usize].anchor;
+        let g = (p / self.stores[s].pieces_per_group) as usize;
+        self.count_present(s, g, a, false);
         let st = &mut self.stores[s];
-        let g = (p / st.pieces_per_group) as usize;
         st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] -= 1;
         st.group[g].present -= 1;
         st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] += 1;
-        if anchor_up {
-            st.group[g].reachable -= 1;
+        if st.cause[p as usize] == NONE {
+            st.touched.push(p);
         }
         st.cause[p as usize] = cause;
         let missing = st.pieces_per_group - u32::from(st.group[g].present);
@@ -965,14 +1283,16 @@ impl<'w> Durability<'w> {
     /// The link a copy of piece `p` onto `target` uses: inside the target's data
     /// centre when enough pieces to copy from are there, otherwise between it and the
     /// data centre holding the most pieces of the group.
-    fn copy_link(&self, s: usize, p: u32, target: u32) -> usize {
+    fn copy_link(&mut self, s: usize, p: u32, target: u32) -> usize {
         let st = &self.stores[s];
         let dcs = self.world.datacenters.len();
         if st.links.is_empty() {
             return 0;
         }
         let target_dc = self.world.anchors[target as usize].datacenter as usize;
-        let mut present_in = vec![0u32; dcs];
+        let present_in = &mut self.scratch.per_datacenter;
+        present_in.clear();
+        present_in.resize(dcs, 0);
         let per = st.pieces_per_group;
         let g = p / per;
         for q in g * per..(g + 1) * per {
@@ -996,10 +1316,23 @@ impl<'w> Durability<'w> {
     /// A place for piece `p` by the placement rule, and whether it is outside the
     /// piece's home data centre.
     fn choose_place<O: Observer>(
+        &mut self,
+        s: usize,
+        p: u32,
+        dynamics: &Dynamics<'w, O>,
+    ) -> Option<(u32, bool)> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let chosen = self.choose_place_in(s, p, dynamics, &mut scratch);
+        self.scratch = scratch;
+        chosen
+    }
+
+    fn choose_place_in<O: Observer>(
         &self,
         s: usize,
         p: u32,
         dynamics: &Dynamics<'w, O>,
+        scratch: &mut Scratch,
     ) -> Option<(u32, bool)> {
         let world = self.world;
         let st = &self.stores[s];
@@ -1007,29 +1340,35 @@ impl<'w> Durability<'w> {
         let g = p / per;
         let home = world.anchors[st.piece[p as usize].anchor as usize].datacenter as usize;
         // Places the group uses (present or being copied to), other than `p`'s.
-        let used: Vec<u32> = (g * per..(g + 1) * per)
-            .filter(|&q| {
-                q != p && matches!(st.piece[q as usize].phase, Phase::Present | Phase::Copying)
-            })
-            .map(|q| st.piece[q as usize].anchor)
-            .collect();
-        let mut candidates: Vec<(u32, usize, usize)> = st
-            .store
-            .datacenters
-            .iter()
-            .enumerate()
-            .filter(|&(_, &dc)| self.gone[dc] == 0)
-            .map(|(order, &dc)| {
-                let here = used
-                    .iter()
-                    .filter(|&&a| world.anchors[a as usize].datacenter as usize == dc)
-                    .count() as u32;
-                (if dc == home { 0 } else { 1 + here }, order, dc)
-            })
-            .collect();
+        let used = &mut scratch.used;
+        used.clear();
+        used.extend(
+            (g * per..(g + 1) * per)
+                .filter(|&q| {
+                    q != p && matches!(st.piece[q as usize].phase, Phase::Present | Phase::Copying)
+                })
+                .map(|q| st.piece[q as usize].anchor),
+        );
+        let used = &*used;
+        let candidates = &mut scratch.candidates;
+        candidates.clear();
+        candidates.extend(
+            st.store
+                .datacenters
+                .iter()
+                .enumerate()
+                .filter(|&(_, &dc)| self.gone[dc] == 0)
+                .map(|(order, &dc)| {
+                    let here = used
+                        .iter()
+                        .filter(|&&a| world.anchors[a as usize].datacenter as usize == dc)
+                        .count() as u32;
+                    (if dc == home { 0 } else { 1 + here }, order, dc)
+                }),
+        );
         candidates.sort_unstable();
         let mut rng = piece_rng(self.seed, self.trial, st, p, Draw::Place);
-        for &(_, _, dc) in &candidates {
+        for &(_, _, dc) in candidates.iter() {
             let range = world.datacenters[dc].anchors.clone();
             let places = range.end - range.start;
             if places == 0 {
@@ -1038,7 +1377,7 @@ impl<'w> Durability<'w> {
             for attempt in 0..32 {
                 let a = range.start + rng.random_range(0..places);
                 let anchor = &world.anchors[a as usize];
-                if used.contains(&a) || !dynamics.is_up(anchor.node) {
+                if used.contains(&a) || !place_up(world, a, dynamics) {
                     continue;
                 }
                 let rack_taken = used.iter().any(|&b| {
@@ -1064,17 +1403,15 @@ impl<'w> Durability<'w> {
     ) {
         let now = scheduler.now();
         self.changes += 1;
-        let up = self.anchor_up[self.stores[s].piece[p as usize].anchor as usize];
+        let a = self.stores[s].piece[p as usize].anchor;
+        let g = (p / self.stores[s].pieces_per_group) as usize;
+        self.count_present(s, g, a, true);
         let st = &mut self.stores[s];
-        let g = (p / st.pieces_per_group) as usize;
         st.piece[p as usize].phase = Phase::Present;
         st.link[p as usize] = NONE;
         st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] -= 1;
         st.group[g].present += 1;
         st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] += 1;
-        if up {
-            st.group[g].reachable += 1;
-        }
         st.outcome.copies += 1;
         let present = u32::from(st.group[g].present);
         self.record(s, g, PieceChange::Recreated, present, now);
@@ -1203,6 +1540,17 @@ impl<'w> Durability<'w> {
     ) {
         self.apply(dynamics, scheduler);
     }
+}
+
+/// Whether place `a` is reachable now, in the structure's settled state: its site is
+/// up and each of its parts is up on its own.
+fn place_up<O: Observer>(world: &World, a: u32, dynamics: &Dynamics<'_, O>) -> bool {
+    let anchor = &world.anchors[a as usize];
+    dynamics.is_up(world.datacenters[anchor.datacenter as usize].node)
+        && anchor
+            .within_site()
+            .iter()
+            .all(|&part| dynamics.own_up(part))
 }
 
 /// What a piece's draw is for: each purpose has its own stream.

@@ -418,10 +418,10 @@ impl Watchers {
 impl Observer for Watchers {
     #[inline]
     fn on_start(&mut self, watch: u32, up: bool) {
+        // Durability hears of sites, which auto-scaling may watch too.
+        self.notes.on_start(watch, up);
         // Auto-scaling and the health checks read their nodes' start states themselves.
-        if self.scale.owns(watch) || self.health.owns(watch) {
-        } else if self.notes.owns(watch) {
-            self.notes.on_start(watch, up);
+        if self.scale.owns(watch) || self.health.owns(watch) || self.notes.owns(watch) {
         } else {
             self.meter.on_start(watch, up);
             if !up {
@@ -432,12 +432,12 @@ impl Observer for Watchers {
 
     #[inline]
     fn on_change(&mut self, watch: u32, time: Time, up: bool) {
+        self.notes.on_change(watch, up);
         if self.scale.owns(watch) {
             self.scale.on_change(watch, up);
         } else if self.health.owns(watch) {
             self.health.on_change(watch, up);
         } else if self.notes.owns(watch) {
-            self.notes.on_change(watch, up);
         } else {
             self.meter.on_change(watch, time, up);
             self.log_service(watch, time, up);
@@ -673,18 +673,16 @@ impl<'w> TrialRunner<'w> {
                 Some((s, node))
             })
             .collect();
-        // Auto-scaling's nodes are watched after the meter's, then places for data,
-        // when anything is stored (durability owns every watch index from its base on).
+        // Auto-scaling's nodes are watched after the meter's, then the sites not watched
+        // yet, when anything is stored (durability owns every watch index from its base
+        // on, and hears of the sites auto-scaling watches too).
         let autoscaler = Autoscaler::new(world);
         let scale = WatchedChanges::new(watched.len() as u32, autoscaler.watched().len() as u32);
         watched.extend_from_slice(autoscaler.watched());
         let health = HealthChecks::new(world);
         let health_notes = WatchedChanges::new(watched.len() as u32, health.watched().len() as u32);
         watched.extend_from_slice(health.watched());
-        let notes = Notes::new(world, watched.len() as u32);
-        if !durability.is_empty() {
-            watched.extend(world.anchors.iter().map(|a| a.node));
-        }
+        let notes = Notes::new(world, &mut watched, !durability.is_empty());
         let outcome = TrialOutcome {
             trial: 0,
             events: 0,
@@ -942,13 +940,14 @@ impl TrialRunner<'_> {
 }
 
 /// What a service's downtime can be blamed on: what its node depends on, and for
-/// storage every place its pieces may come to live.
+/// storage what every place its pieces may come to live rests on.
 fn depends_on(world: &World, service: &Service) -> Vec<NodeId> {
     let mut nodes = vec![service.node];
     if let ServiceKind::Storage { store, .. } = &service.kind {
         for &dc in &store.datacenters {
-            let range = world.datacenters[dc].anchors.clone();
-            nodes.extend(range.map(|a| world.anchors[a as usize].node));
+            for a in world.datacenters[dc].anchors.clone() {
+                nodes.extend(world.place_rests_on(a));
+            }
         }
     }
     // Auto-scaled slots have no inputs: blame their instances and sites.
@@ -1086,5 +1085,146 @@ mod tests {
         assert!((o.unavailability[0] - 0.5 / 744.0).abs() < 1e-15);
         assert!((o.unavailability[1] - 0.5 / 672.0).abs() < 1e-15);
         assert_eq!(o.breached, 0);
+    }
+}
+
+#[cfg(test)]
+mod readability_tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Three sites (two on one grid that they ride through half the time, one with a
+    /// bandwidth provider; one on a flood plain) of 3 racks × 2 hosts × 2 disks whose
+    /// components all fail often, so that site, rack, host and disk outages overlap;
+    /// `storage` stored there.
+    fn busy_world(storage: serde_json::Value) -> World {
+        let every = |fail: &str, repair: &str| {
+            json!({
+                "fail": { "exponential": { "mean": fail } },
+                "repair": { "exponential": { "mean": repair } }
+            })
+        };
+        let domain = |id: &str, kind: &str, between: &str, outage: &str| {
+            json!({
+                "id": id,
+                "kind": kind,
+                "between_events": { "exponential": { "mean": between } },
+                "outage": { "exponential": { "mean": outage } }
+            })
+        };
+        let mut grid = domain("grid", "power_grid", "90 h", "6 h");
+        grid["ride_through"] = json!(0.5);
+        let mut flood = domain("flood", "flood_plain", "2500 h", "30 h");
+        flood["effect"] = json!("destroy");
+        let site = |id: &str, on: Vec<&str>, providers: Vec<&str>| {
+            json!({
+                "id": id,
+                "region": id,
+                "on": on,
+                "providers": providers,
+                "racks": 3,
+                "hosts_per_rack": 2,
+                "disks_per_host": 2
+            })
+        };
+        let scenario = json!({
+            "name": "busy",
+            "horizon": "3000 h",
+            "seed": 5,
+            "failure_domains": [grid, flood, domain("isp", "bandwidth_provider", "60 h", "3 h")],
+            "components": {
+                "facility": every("150 h", "5 h"),
+                "rack": every("120 h", "8 h"),
+                "host": every("80 h", "6 h"),
+                "disk": every("3000 h", "20 h")
+            },
+            "datacenters": [
+                site("a", vec!["grid"], vec![]),
+                site("b", vec!["grid"], vec!["isp"]),
+                site("c", vec!["flood"], vec![])
+            ],
+            "services": [{ "name": "store", "storage": storage }]
+        });
+        crate::scenario::from_str(&scenario.to_string()).unwrap()
+    }
+
+    /// After every event, each group's node is up exactly when at least `needed` of its
+    /// pieces are present on places whose site is up and whose disk, host and rack are
+    /// each up on their own: recomputed from scratch, piece by piece.
+    fn check_readability(world: &World, trials: u64) -> (u64, u64) {
+        let ServiceKind::Storage { store, groups, .. } = &world.services[0].kind else {
+            unreachable!()
+        };
+        let needed = store.redundancy.needed;
+        let mut runner = TrialRunner::new(world);
+        let (mut checks, mut unreadable) = (0, 0);
+        for trial in 0..trials {
+            runner.begin(world.default_seed, trial);
+            loop {
+                let dynamics = &runner.model.dynamics;
+                let mut reachable = vec![0u32; groups.len()];
+                runner.model.durability.for_each_present(0, 0, |g, a| {
+                    let anchor = &world.anchors[a as usize];
+                    let site = world.datacenters[anchor.datacenter as usize].node;
+                    if dynamics.is_up(site)
+                        && anchor.within_site().iter().all(|&n| dynamics.own_up(n))
+                    {
+                        reachable[g as usize] += 1;
+                    }
+                });
+                for (g, &node) in groups.iter().enumerate() {
+                    let expected = reachable[g] >= needed;
+                    assert_eq!(
+                        dynamics.own_up(node),
+                        expected,
+                        "trial {trial}, group {g} at {} h",
+                        runner.now()
+                    );
+                    checks += 1;
+                    unreadable += u64::from(!expected);
+                }
+                if runner.step() != Step::Horizon {
+                    continue;
+                }
+                break;
+            }
+        }
+        (checks, unreadable)
+    }
+
+    #[test]
+    fn readability_follows_overlapping_site_rack_host_and_disk_outages() {
+        // Three replicas, one per site, copied back in a few hours.
+        let world = busy_world(json!({
+            "object_groups": 40,
+            "replicas": 3,
+            "placement": { "per_datacenter": { "a": 1, "b": 1, "c": 1 } },
+            "repair": { "detection": "30 min", "copy": { "exponential": { "mean": "4 h" } } }
+        }));
+        let (checks, unreadable) = check_readability(&world, 4);
+        assert!(checks > 100_000, "{checks} checks");
+        assert!(unreadable > 1_000, "{unreadable} unreadable");
+    }
+
+    #[test]
+    fn readability_of_erasure_codes_placed_at_random() {
+        // 4 of 6 fragments, placed at random over the sites, copied over shared links
+        // (a lost fragment may come back in another site).
+        let world = busy_world(json!({
+            "object_groups": 30,
+            "erasure_code": { "data": 4, "parity": 2 },
+            "placement": { "random": { "datacenters": ["a", "b", "c"] } },
+            "object_group_size": "10 GB",
+            "repair": {
+                "detection": "0 s",
+                "bandwidth": {
+                    "within_datacenter": "1 Gbit/s",
+                    "between_datacenters": "100 Mbit/s"
+                }
+            }
+        }));
+        let (checks, unreadable) = check_readability(&world, 4);
+        assert!(checks > 100_000, "{checks} checks");
+        assert!(unreadable > 1_000, "{unreadable} unreadable");
     }
 }

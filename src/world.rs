@@ -141,6 +141,33 @@ pub struct Anchor {
     /// Whether its own failure destroys what it stores (a disk), or only makes it
     /// unreachable (a host, rack or site without disks).
     pub loses_data: bool,
+    /// The components between the place and its site, from the place up (a disk, its
+    /// host, its rack: as deep as the site goes), in `within[..depth]`. The place is
+    /// reachable while each of them is up on its own and the site is up (they need
+    /// nothing else).
+    pub within: [NodeId; 3],
+    pub depth: u8,
+}
+
+impl Anchor {
+    /// The components between the place and its site, from the place up.
+    pub fn within_site(&self) -> &[NodeId] {
+        &self.within[..usize::from(self.depth)]
+    }
+}
+
+impl World {
+    /// The nodes whose states decide whether place `a` is reachable: its parts (the
+    /// place itself among them) and its site. A disk has no inputs in the structure
+    /// (only durability watches it, and it hears of the disk's host and rack on their
+    /// own), so what a place rests on is the upstream of these nodes.
+    pub fn place_rests_on(&self, a: u32) -> impl Iterator<Item = NodeId> + '_ {
+        let anchor = &self.anchors[a as usize];
+        let site = self.datacenters[anchor.datacenter as usize].node;
+        std::iter::once(anchor.node)
+            .chain(anchor.within_site().iter().copied())
+            .chain(std::iter::once(site))
+    }
 }
 
 impl Datacenter {

@@ -332,7 +332,8 @@ pub(super) fn lower(s: &raw::Scenario, limits: &Limits) -> Result<World> {
         let racks = u64::from(d.racks);
         let hosts = racks.saturating_mul(u64::from(d.hosts_per_rack));
         let disks = hosts.saturating_mul(u64::from(d.disks_per_host));
-        // The site, its racks, hosts and disks; an edge from each to what it needs.
+        // The site, its racks, hosts and disks; at most an edge from each to what it
+        // needs (disks have none).
         let nodes = (2 + racks).saturating_add(hosts).saturating_add(disks);
         let links = nodes.saturating_add((on.len() + providers.len()) as u64);
         usage.add(&path, nodes, 0, links)?;
@@ -687,14 +688,13 @@ fn build_layout(
                 &[rack.into()],
             );
             layout.hosts.push(host);
+            // A disk has no inputs: only durability cares whether it is reachable, and
+            // it hears of the disk's host, rack and site on their own (see
+            // `Anchor::within_site`), so that an outage above the disks does not
+            // visit every disk below.
             for k in 0..d.disks_per_host {
                 let name = format!("{host_name}:disk:{k}");
-                anchors.push(builder.add(
-                    &name,
-                    laws.disk.clone(),
-                    Requirement::All,
-                    &[host.into()],
-                ));
+                anchors.push(builder.add(&name, laws.disk.clone(), Requirement::All, &[]));
             }
             if d.disks_per_host == 0 {
                 anchors.push(host);
@@ -736,12 +736,30 @@ fn anchors_of(datacenters: &mut [Datacenter], layouts: &[Layout]) -> Vec<Anchor>
     for (dc, (site, layout)) in datacenters.iter_mut().zip(layouts).enumerate() {
         let start = anchors.len() as u32;
         for (rack, places) in layout.anchors_by_rack.iter().enumerate() {
-            for &node in places {
+            for (i, &node) in places.iter().enumerate() {
+                // From the place up to its rack: disk, host, rack (as deep as the site
+                // goes); nothing when the place is the site itself.
+                let mut within = [node; 3];
+                let depth = if site.racks == 0 {
+                    0
+                } else if site.hosts_per_rack == 0 {
+                    1
+                } else if site.disks_per_host == 0 {
+                    within[1] = layout.racks[rack];
+                    2
+                } else {
+                    let per_rack = site.hosts_per_rack as usize;
+                    within[1] = layout.hosts[rack * per_rack + i / site.disks_per_host as usize];
+                    within[2] = layout.racks[rack];
+                    3
+                };
                 anchors.push(Anchor {
                     node,
                     datacenter: dc as u32,
                     rack: rack as u32,
                     loses_data: site.disks_per_host > 0,
+                    within,
+                    depth,
                 });
             }
         }

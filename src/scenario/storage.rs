@@ -449,6 +449,8 @@ mod tests {
                         datacenter: d,
                         rack: r,
                         loses_data: true,
+                        within: [NodeId(anchors.len() as u32); 3],
+                        depth: 1,
                     });
                 }
             }
