@@ -8,8 +8,10 @@
 //! reaches a bucket, its list is relinked in place into order, earliest first, and
 //! events are popped from its front; later insertions into that bucket are linked into
 //! their place (at once when they come first or last, as ties and late events do;
-//! after a scan from the front otherwise). An entry is written once and never moves:
-//! sorting relinks, it copies nothing.
+//! after a scan otherwise, from the front, or from where the previous such insertion
+//! went when the new event comes after it, so that a burst of events scheduled at one
+//! instant inside the bucket costs one scan). An entry is written once and never
+//! moves: sorting relinks, it copies nothing.
 //! Insertion and removal cost O(1) on average when the population is spread over the
 //! horizon, whatever its size; the bucket count doubles as the population grows so that
 //! buckets stay small.
@@ -63,6 +65,14 @@ pub(crate) struct CalendarQueue<E> {
     /// `first` is `NIL` when it is empty, and `last` is then stale.
     first: u32,
     last: u32,
+    /// The last slot an insertion placed inside the current list, and its sequence
+    /// number (or `NIL`): a run of events scheduled inside it one after another (events
+    /// that tie in time, scheduled at one instant) resumes the scan from there. Popping
+    /// does not clear it; it is used only while it is still in the list: its slot holds
+    /// the same sequence number (numbers are unique within a run) and the first entry
+    /// does not come after it (popped entries all do).
+    finger: u32,
+    finger_seq: u64,
     len: usize,
     /// The population at which the bucket count doubles (`usize::MAX` at the most). The
     /// slab never holds more slots, so the population can only reach it when no slot
@@ -81,6 +91,8 @@ impl<E: Copy> CalendarQueue<E> {
             bucket: 0,
             first: NIL,
             last: NIL,
+            finger: NIL,
+            finger_seq: 0,
             len: 0,
             grow_at: 0,
         };
@@ -95,6 +107,7 @@ impl<E: Copy> CalendarQueue<E> {
         self.free = NIL;
         self.first = NIL;
         self.last = NIL;
+        self.finger = NIL;
         self.horizon = horizon;
         self.buckets_per_time = if horizon > 0.0 {
             self.heads.len() as f64 / horizon
@@ -201,7 +214,9 @@ impl<E: Copy> CalendarQueue<E> {
             // SAFETY: `slot` was just taken from the free list or the end of the slab.
             unsafe {
                 self.cell_mut(slot).entry = entry;
-                self.insert_current(slot);
+                if !self.insert_at_an_end(slot) {
+                    self.insert_inside(slot);
+                }
             }
         } else {
             // SAFETY (heads): `bucket_of` is at most `heads.len() - 1`, and `heads` is
@@ -216,12 +231,40 @@ impl<E: Copy> CalendarQueue<E> {
         self.len += 1;
     }
 
-    /// Links `slot` into its place in the current bucket's sorted list.
+    /// Links `slot` into its place in the current bucket's sorted list, scanning from
+    /// its first entry when it belongs inside: for sorting a bucket's few entries.
     ///
     /// # Safety
     /// `slot` must be a slot in the slab (just stored, or just unlinked from a bucket).
     #[inline]
     unsafe fn insert_current(&mut self, slot: u32) {
+        // SAFETY: the caller's promise.
+        if unsafe { self.insert_at_an_end(slot) } {
+            return;
+        }
+        // Somewhere after `first` and before `last`: the scan stops by `last`
+        // (bounds-checked, as it is rare and relies on the list's order).
+        let slots = &mut self.slots[..];
+        let entry = slots[slot as usize].entry;
+        let mut at = self.first;
+        loop {
+            let next = slots[at as usize].next;
+            if slots[next as usize].entry.after(&entry) {
+                slots[slot as usize].next = next;
+                slots[at as usize].next = slot;
+                return;
+            }
+            at = next;
+        }
+    }
+
+    /// Links `slot` into the current list if it belongs at either end of it (or the
+    /// list is empty), and says whether it did.
+    ///
+    /// # Safety
+    /// As for [`insert_current`](Self::insert_current).
+    #[inline]
+    unsafe fn insert_at_an_end(&mut self, slot: u32) -> bool {
         let (first, last) = (self.first, self.last);
         // SAFETY: `slot` is a link, and so are `first` and `last` when `first` is not
         // `NIL` (a stale `last` is never read).
@@ -231,34 +274,45 @@ impl<E: Copy> CalendarQueue<E> {
                 self.cell_mut(slot).next = NIL;
                 self.first = slot;
                 self.last = slot;
-                return;
             } else if entry.after(&self.cell(last).entry) {
                 // The commonest case, and every tie with the latest: append.
                 self.cell_mut(slot).next = NIL;
                 self.cell_mut(last).next = slot;
                 self.last = slot;
-                return;
             } else if self.cell(first).entry.after(&entry) {
                 self.cell_mut(slot).next = first;
                 self.first = slot;
-                return;
+            } else {
+                return false;
             }
         }
-        {
-            // Somewhere after `first` and before `last`: the scan stops by `last`
-            // (bounds-checked, as it is rare and relies on the list's order).
-            let slots = &mut self.slots[..];
-            let entry = slots[slot as usize].entry;
-            let mut at = first;
-            loop {
-                let next = slots[at as usize].next;
-                if slots[next as usize].entry.after(&entry) {
-                    slots[slot as usize].next = next;
-                    slots[at as usize].next = slot;
-                    return;
-                }
-                at = next;
+        true
+    }
+
+    /// Links a newly scheduled `slot` into the current list, inside it (after its first
+    /// entry and before its last), scanning from the finger when the entry comes after
+    /// it, else from the first entry. Out of line: rare outside bursts.
+    #[inline(never)]
+    fn insert_inside(&mut self, slot: u32) {
+        let first = self.first;
+        let slots = &mut self.slots[..];
+        let entry = slots[slot as usize].entry;
+        let finger = self.finger;
+        let resume = finger != NIL && {
+            let at = &slots[finger as usize].entry;
+            at.seq == self.finger_seq && !slots[first as usize].entry.after(at) && entry.after(at)
+        };
+        let mut at = if resume { finger } else { first };
+        loop {
+            let next = slots[at as usize].next;
+            if slots[next as usize].entry.after(&entry) {
+                slots[slot as usize].next = next;
+                slots[at as usize].next = slot;
+                self.finger = slot;
+                self.finger_seq = entry.seq;
+                return;
             }
+            at = next;
         }
     }
 
@@ -333,6 +387,7 @@ impl<E: Copy> CalendarQueue<E> {
         self.free = NIL;
         self.first = NIL;
         self.last = NIL;
+        self.finger = NIL;
         let new_len = self.heads.len() * 2;
         self.heads.clear();
         self.heads.resize(new_len, NIL);
@@ -494,6 +549,53 @@ mod tests {
             assert_eq!(popped, Some(expected));
         }
         assert!(queue.pop().is_none());
+    }
+
+    #[test]
+    fn bursts_of_ties_inside_the_current_bucket_keep_order() {
+        // The current bucket [0, 1) of 16 holds a late event at 0.9; bursts of events
+        // tied at 0.5 go inside it, each after the last (resumed from the finger).
+        // Pops take the earliest, the finger's slot among them, and later bursts and
+        // single events before and among the ties must still land in order.
+        let mut queue = CalendarQueue::new(16.0);
+        let mut reference = Vec::new();
+        let mut seq = 0u64;
+        let mut push = |q: &mut CalendarQueue<u64>, r: &mut Vec<(f64, u64)>, t: f64, now| {
+            q.push(t, seq, seq, now);
+            r.push((t, seq));
+            seq += 1;
+        };
+        push(&mut queue, &mut reference, 0.1, 0.0);
+        push(&mut queue, &mut reference, 0.9, 0.0);
+        let mut out = Vec::new();
+        let pop = |q: &mut CalendarQueue<u64>, out: &mut Vec<(f64, u64)>| {
+            let e = q.pop().unwrap();
+            out.push((e.time, e.seq));
+            e.time
+        };
+        let now = pop(&mut queue, &mut out); // 0.1: the list is [0.9]
+        for _ in 0..50 {
+            push(&mut queue, &mut reference, 0.5, now);
+        }
+        push(&mut queue, &mut reference, 0.3, now); // before the ties
+        let now = pop(&mut queue, &mut out); // 0.3
+        for round in 0..60 {
+            // Every 0.5 so far, the finger's slot too (and in some rounds that slot is
+            // free, not reused, when the next event goes inside).
+            let mut now = pop(&mut queue, &mut out);
+            if round % 3 == 0 {
+                now = pop(&mut queue, &mut out);
+                push(&mut queue, &mut reference, 0.7, now);
+            }
+            push(&mut queue, &mut reference, 0.5, now);
+            push(&mut queue, &mut reference, 0.7, now);
+        }
+        push(&mut queue, &mut reference, 0.6, now);
+        while queue.len() > 0 {
+            pop(&mut queue, &mut out);
+        }
+        reference.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        assert_eq!(out, reference);
     }
 
     #[test]
