@@ -448,6 +448,8 @@ struct Scratch {
     candidates: Vec<(u32, usize, usize)>,
     /// Pieces present per data centre.
     per_datacenter: Vec<u32>,
+    /// Places a group uses per data centre.
+    used_in: Vec<u32>,
 }
 
 /// A piece of an object group was lost or re-created, or the group was lost.
@@ -1339,33 +1341,29 @@ impl<'w> Durability<'w> {
         let per = st.pieces_per_group;
         let g = p / per;
         let home = world.anchors[st.piece[p as usize].anchor as usize].datacenter as usize;
-        // Places the group uses (present or being copied to), other than `p`'s.
+        // Places the group uses (present or being copied to), other than `p`'s, and how
+        // many of them each data centre holds: one pass over the group.
         let used = &mut scratch.used;
         used.clear();
-        used.extend(
-            (g * per..(g + 1) * per)
-                .filter(|&q| {
-                    q != p && matches!(st.piece[q as usize].phase, Phase::Present | Phase::Copying)
-                })
-                .map(|q| st.piece[q as usize].anchor),
-        );
+        let used_in = &mut scratch.used_in;
+        used_in.clear();
+        used_in.resize(world.datacenters.len(), 0);
+        for q in g * per..(g + 1) * per {
+            let piece = st.piece[q as usize];
+            if q != p && matches!(piece.phase, Phase::Present | Phase::Copying) {
+                used.push(piece.anchor);
+                used_in[world.anchors[piece.anchor as usize].datacenter as usize] += 1;
+            }
+        }
         let used = &*used;
         let candidates = &mut scratch.candidates;
         candidates.clear();
-        candidates.extend(
-            st.store
-                .datacenters
-                .iter()
-                .enumerate()
-                .filter(|&(_, &dc)| self.gone[dc] == 0)
-                .map(|(order, &dc)| {
-                    let here = used
-                        .iter()
-                        .filter(|&&a| world.anchors[a as usize].datacenter as usize == dc)
-                        .count() as u32;
-                    (if dc == home { 0 } else { 1 + here }, order, dc)
-                }),
-        );
+        for (order, &dc) in st.store.datacenters.iter().enumerate() {
+            if self.gone[dc] == 0 {
+                let rank = if dc == home { 0 } else { 1 + used_in[dc] };
+                candidates.push((rank, order, dc));
+            }
+        }
         candidates.sort_unstable();
         let mut rng = piece_rng(self.seed, self.trial, st, p, Draw::Place);
         for &(_, _, dc) in candidates.iter() {
