@@ -446,7 +446,7 @@ struct Scratch {
     used: Vec<u32>,
     /// (rank, order, data centre) of the data centres a piece may go to.
     candidates: Vec<(u32, usize, usize)>,
-    /// Pieces present per data centre.
+    /// A group's pieces present per data centre.
     per_datacenter: Vec<u32>,
     /// Places a group uses per data centre.
     used_in: Vec<u32>,
@@ -1240,7 +1240,7 @@ impl<'w> Durability<'w> {
             self.release_crew(s, dynamics, scheduler);
             return;
         };
-        let source = self.copy_link(s, p, target);
+        let source = self.copy_link(s, target);
         let (seed, trial) = (self.seed, self.trial);
         let st = &mut self.stores[s];
         let store = st.store;
@@ -1282,27 +1282,18 @@ impl<'w> Durability<'w> {
         }
     }
 
-    /// The link a copy of piece `p` onto `target` uses: inside the target's data
-    /// centre when enough pieces to copy from are there, otherwise between it and the
-    /// data centre holding the most pieces of the group.
-    fn copy_link(&mut self, s: usize, p: u32, target: u32) -> usize {
+    /// The link a copy onto `target` uses: inside the target's data centre when enough
+    /// pieces to copy from are there, otherwise between it and the data centre holding
+    /// the most pieces of the group. The group's pieces present per data centre are
+    /// those [`choose_place`](Self::choose_place) just counted for the piece.
+    fn copy_link(&self, s: usize, target: u32) -> usize {
         let st = &self.stores[s];
         let dcs = self.world.datacenters.len();
         if st.links.is_empty() {
             return 0;
         }
         let target_dc = self.world.anchors[target as usize].datacenter as usize;
-        let present_in = &mut self.scratch.per_datacenter;
-        present_in.clear();
-        present_in.resize(dcs, 0);
-        let per = st.pieces_per_group;
-        let g = p / per;
-        for q in g * per..(g + 1) * per {
-            if st.piece[q as usize].phase == Phase::Present {
-                present_in[self.world.anchors[st.piece[q as usize].anchor as usize].datacenter
-                    as usize] += 1;
-            }
-        }
+        let present_in = &self.scratch.per_datacenter;
         if present_in[target_dc] >= st.needed {
             return intra_link(target_dc);
         }
@@ -1316,7 +1307,8 @@ impl<'w> Durability<'w> {
     }
 
     /// A place for piece `p` by the placement rule, and whether it is outside the
-    /// piece's home data centre.
+    /// piece's home data centre. Counts the group's pieces present per data centre on
+    /// the way (`Scratch::per_datacenter`, for [`copy_link`](Self::copy_link)).
     fn choose_place<O: Observer>(
         &mut self,
         s: usize,
@@ -1348,11 +1340,18 @@ impl<'w> Durability<'w> {
         let used_in = &mut scratch.used_in;
         used_in.clear();
         used_in.resize(world.datacenters.len(), 0);
+        let present_in = &mut scratch.per_datacenter;
+        present_in.clear();
+        present_in.resize(world.datacenters.len(), 0);
         for q in g * per..(g + 1) * per {
             let piece = st.piece[q as usize];
+            let dc = world.anchors[piece.anchor as usize].datacenter as usize;
+            if piece.phase == Phase::Present {
+                present_in[dc] += 1;
+            }
             if q != p && matches!(piece.phase, Phase::Present | Phase::Copying) {
                 used.push(piece.anchor);
-                used_in[world.anchors[piece.anchor as usize].datacenter as usize] += 1;
+                used_in[dc] += 1;
             }
         }
         let used = &*used;
