@@ -1240,7 +1240,7 @@ impl<'w> Durability<'w> {
             self.release_crew(s, dynamics, scheduler);
             return;
         };
-        let source = self.copy_link(s, target);
+        let source = self.copy_link(s, target, &self.scratch.per_datacenter);
         let (seed, trial) = (self.seed, self.trial);
         let st = &mut self.stores[s];
         let store = st.store;
@@ -1284,16 +1284,15 @@ impl<'w> Durability<'w> {
 
     /// The link a copy onto `target` uses: inside the target's data centre when enough
     /// pieces to copy from are there, otherwise between it and the data centre holding
-    /// the most pieces of the group. The group's pieces present per data centre are
-    /// those [`choose_place`](Self::choose_place) just counted for the piece.
-    fn copy_link(&self, s: usize, target: u32) -> usize {
+    /// the most pieces of the group, given the group's pieces present per data centre
+    /// (as [`choose_place`](Self::choose_place) counts them).
+    fn copy_link(&self, s: usize, target: u32, present_in: &[u32]) -> usize {
         let st = &self.stores[s];
         let dcs = self.world.datacenters.len();
         if st.links.is_empty() {
             return 0;
         }
         let target_dc = self.world.anchors[target as usize].datacenter as usize;
-        let present_in = &self.scratch.per_datacenter;
         if present_in[target_dc] >= st.needed {
             return intra_link(target_dc);
         }

@@ -158,14 +158,17 @@ impl Anchor {
 
 impl World {
     /// The nodes whose states decide whether place `a` is reachable: its parts (the
-    /// place itself among them) and its site. A disk has no inputs in the structure
-    /// (only durability watches it, and it hears of the disk's host and rack on their
-    /// own), so what a place rests on is the upstream of these nodes.
+    /// place itself first, unless the place is its site) and its site. A disk has no
+    /// inputs in the structure (only durability watches it, and it hears of the disk's
+    /// host and rack on their own), so what a place rests on is the upstream of these
+    /// nodes.
     pub fn place_rests_on(&self, a: u32) -> impl Iterator<Item = NodeId> + '_ {
         let anchor = &self.anchors[a as usize];
         let site = self.datacenters[anchor.datacenter as usize].node;
-        std::iter::once(anchor.node)
-            .chain(anchor.within_site().iter().copied())
+        anchor
+            .within_site()
+            .iter()
+            .copied()
             .chain(std::iter::once(site))
     }
 }
