@@ -25,7 +25,7 @@
 
 use crate::engine::{Model, Scheduler, Time};
 use crate::laws::{Law, ResidualPlan};
-use crate::streams::{self, ComponentRng};
+use crate::streams::{self, ComponentRng, TrialStreams};
 use rand::RngExt;
 
 /// Index of a node in its [`Structure`].
@@ -559,9 +559,8 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     ) {
         let s = self.structure;
         self.links_followed = 0;
-        for (state, info) in self.state.iter_mut().zip(&s.nodes) {
+        for state in &mut self.state {
             state.inputs_down = 0;
-            state.rng = ComponentRng::new(seed, trial, info.key);
         }
         self.edge_down.fill(false);
         for (edge, &word) in s.dependent.iter().enumerate() {
@@ -578,14 +577,18 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                 .collect();
             self.plans_horizon = horizon;
         }
+        let streams = TrialStreams::new(seed, trial);
         // Nodes are numbered so that inputs come first: one pass settles everything.
-        for node in 0..s.node_count() {
-            let own_up = match self.state[node].process {
+        for (node, info) in s.nodes[..s.node_count()].iter().enumerate() {
+            let state = &mut self.state[node];
+            let own_up = match state.process {
                 NO_PROCESS => true,
                 NEVER_UP => false,
                 p => {
+                    // Only a node with a process draws: its stream starts here.
+                    let rng = &mut state.rng;
+                    *rng = streams.component(info.key);
                     let process = &s.processes[p as usize];
-                    let rng = &mut self.state[node].rng;
                     // A phase that ends at or past the horizon is not scheduled.
                     let (up, first, since) = match initial {
                         InitialState::SteadyState => {
@@ -597,7 +600,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                         }
                         InitialState::AllNew => (true, Some(process.up.sample(rng)), 0.0),
                     };
-                    self.state[node].since = since;
+                    state.since = since;
                     if let Some(first) = first {
                         scheduler.schedule_at(first, NodeId(node as u32).into());
                     }
@@ -611,12 +614,12 @@ impl<'s, O: Observer> Dynamics<'s, O> {
             state.own_up = own_up;
             let up = own_up && state.requirement_holds();
             state.effective_up = up;
+            let watch = state.watch;
             if !up {
                 for edge in state.edges() {
                     self.take_down(edge);
                 }
             }
-            let watch = self.state[node].watch;
             if watch != UNWATCHED {
                 self.observer.on_start(watch, up);
             }

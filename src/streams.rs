@@ -47,6 +47,24 @@ pub fn combine(a: u64, b: u64) -> u64 {
     mix(a ^ mix(b).rotate_left(17))
 }
 
+/// What the component streams of one trial of a run have in common: for seeding
+/// many components in a row.
+#[derive(Debug, Clone, Copy)]
+pub struct TrialStreams(u64);
+
+impl TrialStreams {
+    #[inline]
+    pub fn new(seed: u64, trial: u64) -> TrialStreams {
+        TrialStreams(mix(seed ^ mix(trial)))
+    }
+
+    /// The stream of the component with key `key` (as [`ComponentRng::new`]).
+    #[inline]
+    pub fn component(self, key: u64) -> ComponentRng {
+        ComponentRng(mix(self.0 ^ key))
+    }
+}
+
 /// A component's stream: SplitMix64.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ComponentRng(u64);
@@ -56,7 +74,7 @@ impl ComponentRng {
     /// with `seed`.
     #[inline]
     pub fn new(seed: u64, trial: u64, key: u64) -> ComponentRng {
-        ComponentRng(mix(mix(seed ^ mix(trial)) ^ key))
+        TrialStreams::new(seed, trial).component(key)
     }
 
     #[inline]

@@ -14,13 +14,13 @@
 //! time fire in the order in which they were scheduled. The order is total, and a run is
 //! a pure function of the model and its random draws.
 //!
-//! **Cancellation** marks the event's sequence number; the queue is not searched and the
-//! event is discarded when it reaches the front.
+//! **Cancellation** marks the event where it waits (one bit); the queue is not searched
+//! and the event is discarded when it reaches the front.
 
 mod queue;
 
 use queue::CalendarQueue;
-use std::collections::BTreeSet;
+use std::num::NonZeroU32;
 
 /// Simulation time, in the model's unit.
 pub type Time = f64;
@@ -29,8 +29,10 @@ pub type Time = f64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventKey {
     seq: u64,
-    /// `false` when the event was dropped at the horizon.
-    queued: bool,
+    /// The queue's slot for the event, plus one; `u32::MAX` when the event was dropped
+    /// at the horizon (no slot is that far out). Non-zero, so that an
+    /// `Option<EventKey>` takes no more room than a key.
+    slot: NonZeroU32,
 }
 
 /// The pending events of one run, and its clock. Events are `Copy` values.
@@ -40,7 +42,6 @@ pub struct Scheduler<E> {
     now: Time,
     horizon: Time,
     next_seq: u64,
-    cancelled: BTreeSet<u64>,
     fired: u64,
 }
 
@@ -59,7 +60,6 @@ impl<E: Copy> Scheduler<E> {
             now: 0.0,
             horizon,
             next_seq: 0,
-            cancelled: BTreeSet::new(),
             fired: 0,
         }
     }
@@ -74,7 +74,6 @@ impl<E: Copy> Scheduler<E> {
         self.now = 0.0;
         self.horizon = horizon;
         self.next_seq = 0;
-        self.cancelled.clear();
         self.fired = 0;
     }
 
@@ -105,11 +104,15 @@ impl<E: Copy> Scheduler<E> {
         debug_assert!(at >= self.now, "cannot schedule in the past");
         let seq = self.next_seq;
         self.next_seq += 1;
-        let queued = at < self.horizon;
-        if queued {
-            self.queue.push(at, seq, event, self.now);
+        let slot = if at < self.horizon {
+            self.queue.push(at, seq, event, self.now).wrapping_add(1)
+        } else {
+            u32::MAX
+        };
+        EventKey {
+            seq,
+            slot: NonZeroU32::new(slot).unwrap_or(NonZeroU32::MAX),
         }
-        EventKey { seq, queued }
     }
 
     /// Schedules `event` after `delay` (non-negative) from now.
@@ -119,33 +122,17 @@ impl<E: Copy> Scheduler<E> {
     }
 
     /// Cancels a scheduled event. Cancelling an event that was dropped at the horizon,
-    /// or was cancelled before, has no effect; cancelling one that already fired has no
-    /// effect either, but leaves a mark until the next [`reset`](Self::reset).
+    /// that already fired or that was cancelled before has no effect.
     pub fn cancel(&mut self, key: EventKey) {
-        if key.queued {
-            self.cancelled.insert(key.seq);
-        }
+        self.queue.cancel(key.slot.get() - 1, key.seq);
     }
 
     /// Moves every pending event to the time `retime(event, time)` gives it (clamped
     /// to now; dropped at or past the horizon). Sequence numbers, hence the order of
     /// ties and every [`EventKey`], stay as they were; cancelled events are discarded.
     /// For restarting a run's future from its present state with fresh randomness.
-    pub fn retime(&mut self, mut retime: impl FnMut(E, Time) -> Time) {
-        let mut pending = Vec::with_capacity(self.queue.len());
-        while let Some(entry) = self.queue.pop() {
-            if !self.cancelled.is_empty() && self.cancelled.remove(&entry.seq) {
-                continue;
-            }
-            pending.push(entry);
-        }
-        self.queue.reset(self.horizon);
-        for entry in pending {
-            let at = retime(entry.event, entry.time).max(self.now);
-            if at < self.horizon {
-                self.queue.push(at, entry.seq, entry.event, self.now);
-            }
-        }
+    pub fn retime(&mut self, retime: impl FnMut(E, Time) -> Time) {
+        self.queue.retime(self.now, retime);
     }
 
     /// The next event if it is cheap to see (no search): for [`Model::prepare`].
@@ -157,15 +144,10 @@ impl<E: Copy> Scheduler<E> {
     /// Removes the next event, advances the clock to its time and returns it.
     #[inline]
     pub fn next_event(&mut self) -> Option<(Time, E)> {
-        loop {
-            let entry = self.queue.pop()?;
-            if !self.cancelled.is_empty() && self.cancelled.remove(&entry.seq) {
-                continue;
-            }
-            self.now = entry.time;
-            self.fired += 1;
-            return Some((entry.time, entry.event));
-        }
+        let entry = self.queue.pop()?;
+        self.now = entry.time;
+        self.fired += 1;
+        Some((entry.time, entry.event))
     }
 }
 
@@ -224,12 +206,15 @@ mod tests {
         s.schedule_at(20.0, 2);
         s.schedule_at(30.0, 3);
         let d = s.schedule_at(40.0, 4);
+        let e = s.schedule_at(50.0, 5);
         s.cancel(d);
         assert_eq!(s.next_event(), Some((10.0, 1)));
         // 2 moves to 25 and 3 to 25 as well: they tie, and 2 was scheduled first. 4 was
-        // cancelled and goes; a key from before still cancels (a no-op for a fired one).
+        // cancelled and goes; keys from before still cancel: 5's, and a fired one's (a
+        // no-op).
         s.retime(|event, _| if event == 4 { 1.0 } else { 25.0 });
         s.cancel(a);
+        s.cancel(e);
         assert_eq!(s.next_event(), Some((25.0, 2)));
         assert_eq!(s.next_event(), Some((25.0, 3)));
         assert_eq!(s.next_event(), None);
@@ -295,8 +280,8 @@ mod tests {
     #[test]
     fn random_schedules_and_cancellations_match_a_reference() {
         // Events scheduled at pseudo-random times (ties common), some cancelled while
-        // pending, some after they fired, some twice, with sequence numbers beyond the
-        // first words of the cancellation bitset; what fires must be exactly the
+        // pending, some after they fired, some twice, in slots beyond the first words
+        // of the cancellation bitset, across growths of the bucket count; what fires must be exactly the
         // pending, uncancelled events in (time, scheduling) order.
         let horizon = 500.0;
         let mut scheduler: Scheduler<u64> = Scheduler::new(horizon);
@@ -341,6 +326,26 @@ mod tests {
             }
             assert!(fired > 300 && id > 1000, "fired {fired} of {id}");
         }
+    }
+
+    #[test]
+    fn an_optional_key_is_as_small_as_a_key() {
+        assert_eq!(size_of::<Option<EventKey>>(), size_of::<EventKey>());
+    }
+
+    #[test]
+    fn the_key_of_a_fired_event_cancels_nothing() {
+        // "a" fires and its slot is reused by "b"; a's key must not cancel b, nor
+        // the key of "c", dropped at the horizon, anything.
+        let mut scheduler = Scheduler::new(10.0);
+        let a = scheduler.schedule_at(1.0, "a");
+        let c = scheduler.schedule_at(10.0, "c");
+        assert_eq!(scheduler.next_event(), Some((1.0, "a")));
+        scheduler.schedule_at(2.0, "b");
+        scheduler.cancel(a);
+        scheduler.cancel(c);
+        assert_eq!(scheduler.next_event(), Some((2.0, "b")));
+        assert_eq!(scheduler.next_event(), None);
     }
 
     #[test]

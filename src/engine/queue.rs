@@ -18,6 +18,12 @@
 //!
 //! Order: by time, then by sequence number (the order in which events were scheduled).
 //! Sequence numbers are unique, so the order is total and deterministic.
+//!
+//! Cancellation marks the event's slot in a bitset; the entry stays linked and is
+//! discarded when it reaches the front. An event is named by its slot and sequence
+//! number: a slot whose event has left the queue holds the sequence number `FREE`, so a
+//! name outlives its event harmlessly. Growing the bucket count and retiming relink
+//! entries where they are, so slots, and names, never change while events wait.
 
 /// One pending event.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +49,9 @@ struct Slot<E> {
 }
 
 const NIL: u32 = u32::MAX;
+/// The sequence number of a slot whose event has left the queue (fired, discarded or
+/// dropped): never a live event's (sequence numbers count events from 0).
+const FREE: u64 = u64::MAX;
 const MIN_BUCKETS: usize = 16;
 const MAX_BUCKETS: usize = 1 << 22;
 /// Entries per bucket, on average, before the bucket count doubles.
@@ -74,6 +83,10 @@ pub(crate) struct CalendarQueue<E> {
     finger: u32,
     finger_seq: u64,
     len: usize,
+    /// One bit per slot: the event in it was cancelled (and is still linked).
+    cancelled: Vec<u64>,
+    /// Bits set in `cancelled`: while 0, popping checks nothing more.
+    cancelled_count: usize,
     /// The population at which the bucket count doubles (`usize::MAX` at the most). The
     /// slab never holds more slots, so the population can only reach it when no slot
     /// is free, and `push` checks it only then.
@@ -94,6 +107,8 @@ impl<E: Copy> CalendarQueue<E> {
             finger: NIL,
             finger_seq: 0,
             len: 0,
+            cancelled: Vec::new(),
+            cancelled_count: 0,
             grow_at: 0,
         };
         queue.reset(horizon);
@@ -116,6 +131,10 @@ impl<E: Copy> CalendarQueue<E> {
         };
         self.bucket = 0;
         self.len = 0;
+        if self.cancelled_count != 0 {
+            self.cancelled.fill(0);
+            self.cancelled_count = 0;
+        }
         self.set_grow_at();
     }
 
@@ -172,26 +191,11 @@ impl<E: Copy> CalendarQueue<E> {
         unsafe { self.slots.get_unchecked_mut(index as usize) }
     }
 
-    /// Stores `entry` in a free slot (linked to `next`) and returns the slot.
+    /// Inserts an event; `time` must lie in `[now, horizon)`. Returns its slot, which
+    /// names it (with `seq`) for [`cancel`](Self::cancel).
     #[inline]
-    fn store(&mut self, entry: Entry<E>, next: u32) -> u32 {
-        if self.free != NIL {
-            let slot = self.free;
-            // SAFETY: `free` is not `NIL`: a link.
-            let cell = unsafe { self.cell_mut(slot) };
-            let free = cell.next;
-            *cell = Slot { entry, next };
-            self.free = free;
-            slot
-        } else {
-            self.slots.push(Slot { entry, next });
-            (self.slots.len() - 1) as u32
-        }
-    }
-
-    /// Inserts an event; `time` must lie in `[now, horizon)`.
-    #[inline]
-    pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64) {
+    pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64) -> u32 {
+        debug_assert!(seq != FREE, "sequence numbers run out");
         let entry = Entry { time, seq, event };
         // A slot: a free one, else a new one at the end of the slab. Only then can the
         // population reach a new high (every slot holds an entry), and only then is it
@@ -229,6 +233,50 @@ impl<E: Copy> CalendarQueue<E> {
             }
         }
         self.len += 1;
+        slot
+    }
+
+    /// Cancels the event pushed into `slot` with sequence number `seq`, if it is still
+    /// waiting (otherwise the slot holds `FREE` or a later event's number).
+    pub fn cancel(&mut self, slot: u32, seq: u64) {
+        if self
+            .slots
+            .get(slot as usize)
+            .is_none_or(|cell| cell.entry.seq != seq)
+        {
+            return;
+        }
+        let (word, bit) = (slot as usize / 64, 1u64 << (slot % 64));
+        if word >= self.cancelled.len() {
+            self.cancelled.resize(word + 1, 0);
+        }
+        if self.cancelled[word] & bit == 0 {
+            self.cancelled[word] |= bit;
+            self.cancelled_count += 1;
+        }
+    }
+
+    /// Whether the event in `slot` was cancelled; clears the mark.
+    #[inline(never)]
+    fn take_cancelled(&mut self, slot: u32) -> bool {
+        let (word, bit) = (slot as usize / 64, 1u64 << (slot % 64));
+        match self.cancelled.get_mut(word) {
+            Some(bits) if *bits & bit != 0 => {
+                *bits &= !bit;
+                self.cancelled_count -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Puts `slot`, unlinked from every list, on the free list.
+    fn release(&mut self, slot: u32) {
+        let free = self.free;
+        let cell = &mut self.slots[slot as usize];
+        cell.entry.seq = FREE;
+        cell.next = free;
+        self.free = slot;
     }
 
     /// Links `slot` into its place in the current bucket's sorted list, scanning from
@@ -322,28 +370,93 @@ impl<E: Copy> CalendarQueue<E> {
         self.slots.get(self.first as usize).map(|cell| &cell.entry)
     }
 
-    /// Removes and returns the earliest event.
+    /// Removes and returns the earliest event that was not cancelled (discarding the
+    /// cancelled ones before it).
     #[inline]
     pub fn pop(&mut self) -> Option<Entry<E>> {
-        if self.first == NIL {
-            if self.len == 0 {
-                return None;
+        loop {
+            if self.first == NIL {
+                if self.len == 0 {
+                    return None;
+                }
+                self.take_next_bucket();
             }
-            self.take_next_bucket();
+            let slot = self.first;
+            let free = self.free;
+            // SAFETY: `first` is not `NIL` (the current bucket is not empty): a link.
+            let cell = unsafe { self.cell_mut(slot) };
+            let next = cell.next;
+            // The slot joins the free list; its entry is copied out (a freed slot is
+            // never read again until reused, but for its `FREE` sequence number).
+            cell.next = free;
+            let entry = cell.entry;
+            cell.entry.seq = FREE;
+            self.first = next;
+            self.free = slot;
+            self.len -= 1;
+            if self.cancelled_count == 0 || !self.take_cancelled(slot) {
+                return Some(entry);
+            }
         }
-        let slot = self.first;
-        let free = self.free;
-        // SAFETY: `first` is not `NIL` (the current bucket is not empty): a link.
-        let cell = unsafe { self.cell_mut(slot) };
-        let next = cell.next;
-        // The slot joins the free list; its entry is copied out (a freed slot is never
-        // read again until reused).
-        cell.next = free;
-        let entry = cell.entry;
-        self.first = next;
-        self.free = slot;
-        self.len -= 1;
-        Some(entry)
+    }
+
+    /// Moves every waiting event to the time `retime(event, time)` gives it, clamped
+    /// to `now`, in its own slot; an event moved to or past the horizon leaves, and so
+    /// does every cancelled one.
+    pub fn retime(&mut self, now: f64, mut retime: impl FnMut(E, f64) -> f64) {
+        let waiting = self.unlink_all();
+        self.bucket = self.bucket_of(now);
+        for slot in waiting {
+            if self.cancelled_count != 0 && self.take_cancelled(slot) {
+                self.release(slot);
+                continue;
+            }
+            let entry = &mut self.slots[slot as usize].entry;
+            let at = retime(entry.event, entry.time).max(now);
+            if at < self.horizon {
+                entry.time = at;
+                self.link(slot);
+                self.len += 1;
+            } else {
+                self.release(slot);
+            }
+        }
+    }
+
+    /// Empties every list and returns the slots that were in them (events waiting,
+    /// cancelled or not), which stay out of the free list; `len` drops to 0.
+    fn unlink_all(&mut self) -> Vec<u32> {
+        let mut waiting = Vec::with_capacity(self.len);
+        let mut slot = std::mem::replace(&mut self.first, NIL);
+        while slot != NIL {
+            waiting.push(slot);
+            slot = self.slots[slot as usize].next;
+        }
+        for index in self.bucket..self.heads.len() {
+            let mut slot = std::mem::replace(&mut self.heads[index], NIL);
+            while slot != NIL {
+                waiting.push(slot);
+                slot = self.slots[slot as usize].next;
+            }
+        }
+        self.last = NIL;
+        self.finger = NIL;
+        self.len = 0;
+        waiting
+    }
+
+    /// Links `slot`, out of every list, into its bucket (sorted into place in the
+    /// current one).
+    fn link(&mut self, slot: u32) {
+        let index = self.bucket_of(self.slots[slot as usize].entry.time);
+        debug_assert!(index >= self.bucket, "event in the past");
+        if index == self.bucket {
+            // SAFETY: `slot` is in the slab.
+            unsafe { self.insert_current(slot) };
+        } else {
+            self.slots[slot as usize].next = self.heads[index];
+            self.heads[index] = slot;
+        }
     }
 
     /// Moves on to the next bucket that holds events (there is one) and sorts its list.
@@ -365,47 +478,19 @@ impl<E: Copy> CalendarQueue<E> {
         }
     }
 
-    /// Doubles the number of buckets and redistributes the pending events.
+    /// Doubles the number of buckets and relinks the waiting events, each in its slot.
     #[cold]
     fn grow(&mut self, now: f64) {
-        let mut pending: Vec<Entry<E>> = Vec::with_capacity(self.len);
-        let mut slot = self.first;
-        while slot != NIL {
-            let cell = &self.slots[slot as usize];
-            slot = cell.next;
-            pending.push(cell.entry);
-        }
-        for index in self.bucket..self.heads.len() {
-            let mut slot = std::mem::replace(&mut self.heads[index], NIL);
-            while slot != NIL {
-                let cell = &self.slots[slot as usize];
-                slot = cell.next;
-                pending.push(cell.entry);
-            }
-        }
-        self.slots.clear();
-        self.free = NIL;
-        self.first = NIL;
-        self.last = NIL;
-        self.finger = NIL;
+        let waiting = self.unlink_all();
         let new_len = self.heads.len() * 2;
         self.heads.clear();
         self.heads.resize(new_len, NIL);
         self.buckets_per_time = new_len as f64 / self.horizon;
         self.set_grow_at();
         self.bucket = self.bucket_of(now);
-        // The old current bucket's entries come first, in order: each is appended.
-        for entry in pending {
-            let index = self.bucket_of(entry.time);
-            if index == self.bucket {
-                let slot = self.store(entry, NIL);
-                // SAFETY: `slot` was just stored.
-                unsafe { self.insert_current(slot) };
-            } else {
-                let next = self.heads[index];
-                let slot = self.store(entry, next);
-                self.heads[index] = slot;
-            }
+        self.len = waiting.len();
+        for slot in waiting {
+            self.link(slot);
         }
     }
 }
