@@ -588,21 +588,42 @@ impl Law {
     /// ([`Law::residual_quantile`]). Directly: a [`Law::sample_residual`] draw,
     /// kept if it ends before `h`. A kept value is >= [`MIN_SAMPLE_HOURS`], as
     /// every sample.
+    #[inline]
     pub fn sample_residual_within<R: rand::Rng + ?Sized>(
         &self,
         plan: ResidualPlan,
         rng: &mut R,
     ) -> Option<f64> {
-        let x = match plan.inverted_within {
+        // The commonest case, in line: one uniform says the residual ends past the
+        // horizon. The rest, out of line.
+        match plan.inverted_within {
             Some(within) => {
                 let u: f64 = rng.random();
                 if u >= within {
                     return None;
                 }
-                clamp_sample(self.residual_quantile(u))
+                self.quantile_within(u, plan)
             }
-            None => self.sample_residual(rng),
-        };
+            None => self.sample_residual_kept(plan, rng),
+        }
+    }
+
+    /// The residual's `u`-quantile, which ends before the plan's horizon when `u` is
+    /// below the plan's `inverted_within` (but for rounding: checked).
+    #[inline(never)]
+    fn quantile_within(&self, u: f64, plan: ResidualPlan) -> Option<f64> {
+        let x = clamp_sample(self.residual_quantile(u));
+        (x < plan.horizon).then_some(x)
+    }
+
+    /// A residual draw, if it ends before the plan's horizon.
+    #[inline(never)]
+    fn sample_residual_kept<R: rand::Rng + ?Sized>(
+        &self,
+        plan: ResidualPlan,
+        rng: &mut R,
+    ) -> Option<f64> {
+        let x = self.sample_residual(rng);
         (x < plan.horizon).then_some(x)
     }
 

@@ -473,6 +473,15 @@ impl NodeState {
     }
 }
 
+/// How a steady-state start draws a process's state: up with probability
+/// `availability`, then the residual time of the phase it is in (`residual[0]` down,
+/// `residual[1]` up).
+#[derive(Debug, Clone, Copy)]
+struct StartPlan {
+    availability: f64,
+    residual: [ResidualPlan; 2],
+}
+
 /// The mutable state of one trial: which nodes are up, and the random streams that
 /// drive them. Reusable across trials through [`Dynamics::start`].
 #[derive(Debug, Clone)]
@@ -487,10 +496,10 @@ pub struct Dynamics<'s, O> {
     worklist: Vec<u32>,
     /// Dependency links followed since the trial started: the work of propagation.
     links_followed: u64,
-    /// Per process, how steady-state starts draw the residual time of its down and
-    /// up phases (`[down, up]`), for runs ending at `plans_horizon`.
-    residual_plans: Vec<[ResidualPlan; 2]>,
-    /// The horizon `residual_plans` were made for (NaN before the first).
+    /// Per process, how steady-state starts draw its phase and the residual time
+    /// of that phase, for runs ending at `plans_horizon`.
+    start_plans: Vec<StartPlan>,
+    /// The horizon `start_plans` were made for (NaN before the first).
     plans_horizon: Time,
     pub observer: O,
 }
@@ -526,7 +535,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
             edge_rng: vec![ComponentRng::new(0, 0, 0); structure.edge_count()],
             worklist: Vec::new(),
             links_followed: 0,
-            residual_plans: Vec::new(),
+            start_plans: Vec::new(),
             plans_horizon: Time::NAN,
             observer,
         }
@@ -570,10 +579,13 @@ impl<'s, O: Observer> Dynamics<'s, O> {
         }
         let horizon = scheduler.horizon();
         if matches!(initial, InitialState::SteadyState) && self.plans_horizon != horizon {
-            self.residual_plans = s
+            self.start_plans = s
                 .processes
                 .iter()
-                .map(|p| [p.down.residual_plan(horizon), p.up.residual_plan(horizon)])
+                .map(|p| StartPlan {
+                    availability: p.availability(),
+                    residual: [p.down.residual_plan(horizon), p.up.residual_plan(horizon)],
+                })
                 .collect();
             self.plans_horizon = horizon;
         }
@@ -592,10 +604,11 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                     // A phase that ends at or past the horizon is not scheduled.
                     let (up, first, since) = match initial {
                         InitialState::SteadyState => {
-                            let up = rng.random::<f64>() < process.availability();
+                            let plan = &self.start_plans[p as usize];
+                            let up = rng.random::<f64>() < plan.availability;
                             let law = if up { &process.up } else { &process.down };
-                            let plan = self.residual_plans[p as usize][usize::from(up)];
-                            let first = law.sample_residual_within(plan, rng);
+                            let first =
+                                law.sample_residual_within(plan.residual[usize::from(up)], rng);
                             (up, first, Time::NEG_INFINITY)
                         }
                         InitialState::AllNew => (true, Some(process.up.sample(rng)), 0.0),

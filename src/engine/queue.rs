@@ -54,6 +54,9 @@ const NIL: u32 = u32::MAX;
 const FREE: u64 = u64::MAX;
 const MIN_BUCKETS: usize = 16;
 const MAX_BUCKETS: usize = 1 << 22;
+/// Entries of a bucket sorted by insertion, one at a time, before the rest is sorted
+/// with them at once.
+const SORT_ABOVE: usize = 16;
 /// Entries per bucket, on average, before the bucket count doubles.
 const LOAD: usize = 2;
 
@@ -83,6 +86,8 @@ pub(crate) struct CalendarQueue<E> {
     finger: u32,
     finger_seq: u64,
     len: usize,
+    /// Room for sorting a crowded bucket's slots.
+    scratch: Vec<u32>,
     /// One bit per slot: the event in it was cancelled (and is still linked).
     cancelled: Vec<u64>,
     /// Bits set in `cancelled`: while 0, popping checks nothing more.
@@ -107,6 +112,7 @@ impl<E: Copy> CalendarQueue<E> {
             finger: NIL,
             finger_seq: 0,
             len: 0,
+            scratch: Vec::new(),
             cancelled: Vec::new(),
             cancelled_count: 0,
             grow_at: 0,
@@ -468,14 +474,57 @@ impl<E: Copy> CalendarQueue<E> {
             slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
         }
         // The list holds the latest scheduled first, so entries that tie in time
-        // arrive in reverse order and each goes first at once.
+        // arrive in reverse order and each goes first at once. Others may need a
+        // scan: a crowded bucket (a burst of events close in time) is sorted instead.
+        let mut sorted = 0;
         while slot != NIL {
+            if sorted == SORT_ABOVE {
+                self.sort_current(slot);
+                return;
+            }
             // SAFETY: `slot` is not `NIL`: a link.
             let next = unsafe { self.cell(slot) }.next;
             // SAFETY: as above; the slot leaves the bucket's list for the current one.
             unsafe { self.insert_current(slot) };
             slot = next;
+            sorted += 1;
         }
+    }
+
+    /// Sorts the current list together with the rest of a bucket's list, from
+    /// `rest`, in O(n log n). The order is the one insertion gives: keys are unique.
+    #[cold]
+    #[inline(never)]
+    fn sort_current(&mut self, rest: u32) {
+        let mut all = std::mem::take(&mut self.scratch);
+        all.clear();
+        for start in [self.first, rest] {
+            let mut slot = start;
+            while slot != NIL {
+                all.push(slot);
+                slot = self.slots[slot as usize].next;
+            }
+        }
+        let slots = &self.slots;
+        all.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&slots[a as usize].entry, &slots[b as usize].entry);
+            if a.after(b) {
+                std::cmp::Ordering::Greater
+            } else if b.after(a) {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        for pair in all.windows(2) {
+            self.slots[pair[0] as usize].next = pair[1];
+        }
+        if let (Some(&first), Some(&last)) = (all.first(), all.last()) {
+            self.slots[last as usize].next = NIL;
+            self.first = first;
+            self.last = last;
+        }
+        self.scratch = all;
     }
 
     /// Doubles the number of buckets and relinks the waiting events, each in its slot.
