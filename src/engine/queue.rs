@@ -263,7 +263,7 @@ impl<E: Copy> CalendarQueue<E> {
     }
 
     /// Whether the event in `slot` was cancelled; clears the mark.
-    #[inline(never)]
+    #[inline]
     fn take_cancelled(&mut self, slot: u32) -> bool {
         let (word, bit) = (slot as usize / 64, 1u64 << (slot % 64));
         match self.cancelled.get_mut(word) {
