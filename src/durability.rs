@@ -373,9 +373,16 @@ struct StoreState<'w> {
     group_nodes: &'w [NodeId],
     pieces_per_group: u32,
     needed: u32,
-    /// Pieces initially on each anchor: `initial[initial_first[a]..initial_first[a + 1]]`.
+    /// Pieces initially on each anchor: `initial[initial_first[a]..initial_first[a + 1]]`,
+    /// and the group of each (`initial_group`, beside it). Anchors are numbered part by
+    /// part, so a part's anchors list their initial pieces in one run.
     initial_first: Vec<u32>,
     initial: Vec<u32>,
+    initial_group: Vec<u32>,
+    /// Per anchor: whether a piece has left it or been moved onto it since the trial
+    /// started. While not, its pieces are exactly those it started with, all present,
+    /// and a change of its reachability need not look at them one by one.
+    disturbed: Vec<bool>,
     /// Pieces moved onto each anchor during the trial (may hold stale entries, checked
     /// against the piece's anchor).
     moved: Vec<Vec<u32>>,
@@ -490,7 +497,6 @@ const NO_CROSSING: u8 = u8::MAX;
 /// How each piece present on an anchor changes its group's counts when the anchor's
 /// parts become all up, or one goes down.
 struct Tally {
-    anchor: u32,
     per: u32,
     /// Added (wrapping) to the count below the site, and to the reachable count.
     step: u8,
@@ -512,19 +518,33 @@ struct Counts<'a> {
 }
 
 impl Tally {
+    /// Piece `p`, listed on `anchor`, counts if it is present there.
     #[inline(always)]
     fn piece<O: Observer>(
         &self,
         counts: &mut Counts,
         p: u32,
+        anchor: u32,
         dynamics: &mut Dynamics<'_, O>,
         now: Time,
     ) {
         let piece = counts.piece[p as usize];
-        if piece.anchor != self.anchor || piece.phase != Phase::Present {
+        if piece.anchor != anchor || piece.phase != Phase::Present {
             return;
         }
-        let g = (p / self.per) as usize;
+        self.group(counts, p / self.per, dynamics, now);
+    }
+
+    /// A piece of group `g` counts.
+    #[inline(always)]
+    fn group<O: Observer>(
+        &self,
+        counts: &mut Counts,
+        g: u32,
+        dynamics: &mut Dynamics<'_, O>,
+        now: Time,
+    ) {
+        let g = g as usize;
         let below = &mut counts.below[g];
         *below = below.wrapping_add(self.step);
         let reachable = &mut counts.reachable[g];
@@ -602,6 +622,7 @@ impl<'w> Durability<'w> {
                 let dc = world.anchors[a as usize].datacenter as usize;
                 initial_below[dc * g + p / per as usize] += 1;
             }
+            let initial_group = initial.iter().map(|&p| p / per).collect();
             stores.push(StoreState {
                 service: s,
                 store,
@@ -610,6 +631,8 @@ impl<'w> Durability<'w> {
                 needed: store.redundancy.needed,
                 initial_first,
                 initial,
+                initial_group,
+                disturbed: vec![false; anchors],
                 moved: vec![Vec::new(); anchors],
                 moved_touched: Vec::new(),
                 piece: store
@@ -678,13 +701,17 @@ impl<'w> Durability<'w> {
         self.gone.fill(0);
         self.changes = 0;
         for st in &mut self.stores {
+            // An anchor is disturbed only by a piece lost from it (which left its
+            // initial anchor first) or moved onto it.
             for &a in &st.moved_touched {
                 st.moved[a as usize].clear();
+                st.disturbed[a as usize] = false;
             }
             st.moved_touched.clear();
             // Only a piece that was lost has left its initial state.
             for &p in &st.touched {
                 let p = p as usize;
+                st.disturbed[st.store.pieces[p] as usize] = false;
                 st.piece[p] = PieceState {
                     anchor: st.store.pieces[p],
                     phase: Phase::Present,
@@ -978,44 +1005,49 @@ impl<'w> Durability<'w> {
         // A part's places are all in one data centre.
         let dc = self.world.anchors[anchors.start as usize].datacenter as usize;
         let site_up = self.site_up[dc];
-        for a in anchors {
+        for a in anchors.clone() {
             let down = &mut self.parts_down[a as usize];
             if up {
                 *down -= 1;
             } else {
                 *down += 1;
             }
-            // Only the first part down, or the last part up, changes the anchor.
-            if *down != u8::from(!up) {
-                continue;
-            }
-            for s in 0..self.stores.len() {
-                self.below_changed(s, a, dc, up, site_up, dynamics, now);
+        }
+        // Groups' nodes change anchor by anchor, and store by store within an anchor;
+        // with one store, that is one walk over the part's anchors.
+        if self.stores.len() == 1 {
+            self.below_changed(0, anchors, dc, up, site_up, dynamics, now);
+        } else {
+            for a in anchors {
+                for s in 0..self.stores.len() {
+                    self.below_changed(s, a..a + 1, dc, up, site_up, dynamics, now);
+                }
             }
         }
     }
 
-    /// Anchor `a`'s parts became all up, or one went down: its pieces present count,
-    /// or no longer count, below its site `dc` (and as reachable when the site is up).
+    /// Of `anchors` (consecutive, in data centre `dc`), those whose parts became all
+    /// up, or of which one went down (the first down, or the last up): their pieces
+    /// present count, or no longer count, below their site (and as reachable when the
+    /// site is up).
     #[allow(clippy::too_many_arguments)]
     fn below_changed<O: Observer>(
         &mut self,
         s: usize,
-        a: u32,
+        anchors: std::ops::Range<u32>,
         dc: usize,
         up: bool,
         site_up: bool,
         dynamics: &mut Dynamics<'w, O>,
         now: Time,
     ) {
-        // One pass over the pieces listed on the anchor (placed there first, then
+        // One pass over the pieces listed on the anchors (placed there first, then
         // moved there); only a group whose reachable pieces cross `needed` changes its
         // node. Counts fit in a byte; a step down adds 255.
         let st = &mut self.stores[s];
         let step = if up { 1 } else { u8::MAX };
         let groups = st.group.len();
         let tally = Tally {
-            anchor: a,
             per: st.pieces_per_group,
             step,
             reach_step: if site_up { step } else { 0 },
@@ -1036,13 +1068,34 @@ impl<'w> Durability<'w> {
             group_nodes: st.group_nodes,
             needed: st.needed,
         };
-        let listed =
-            st.initial_first[a as usize] as usize..st.initial_first[a as usize + 1] as usize;
-        for &p in &st.initial[listed] {
-            tally.piece(&mut counts, p, dynamics, now);
+        let first = &st.initial_first;
+        let changed = u8::from(!up);
+        // Undisturbed anchors that changed, one after another, list their pieces (all
+        // present) in one run of `initial_group`: `run` is where the current run starts.
+        let mut run = anchors.start;
+        for a in anchors.clone() {
+            let here = self.parts_down[a as usize] == changed;
+            if here && !st.disturbed[a as usize] {
+                continue;
+            }
+            let listed = first[run as usize] as usize..first[a as usize] as usize;
+            for &g in &st.initial_group[listed] {
+                tally.group(&mut counts, g, dynamics, now);
+            }
+            run = a + 1;
+            if here {
+                let listed = first[a as usize] as usize..first[a as usize + 1] as usize;
+                for &p in &st.initial[listed] {
+                    tally.piece(&mut counts, p, a, dynamics, now);
+                }
+                for &p in &st.moved[a as usize] {
+                    tally.piece(&mut counts, p, a, dynamics, now);
+                }
+            }
         }
-        for &p in &st.moved[a as usize] {
-            tally.piece(&mut counts, p, dynamics, now);
+        let listed = first[run as usize] as usize..first[anchors.end as usize] as usize;
+        for &g in &st.initial_group[listed] {
+            tally.group(&mut counts, g, dynamics, now);
         }
     }
 
@@ -1123,6 +1176,7 @@ impl<'w> Durability<'w> {
         let g = (p / self.stores[s].pieces_per_group) as usize;
         self.count_present(s, g, a, false);
         let st = &mut self.stores[s];
+        st.disturbed[a as usize] = true;
         st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] -= 1;
         st.group[g].present -= 1;
         st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] += 1;
@@ -1257,6 +1311,7 @@ impl<'w> Durability<'w> {
                 st.moved_touched.push(target);
             }
             moved.push(p);
+            st.disturbed[target as usize] = true;
         }
         match &store.repair.copy {
             CopyTime::Instant => self.copy_done(s, p, dynamics, scheduler),
