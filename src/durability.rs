@@ -535,6 +535,38 @@ impl Tally {
         self.group(counts, p / self.per, dynamics, now);
     }
 
+    /// A piece of each group in `groups` counts, in order. A plain pass first, without
+    /// a branch per piece; in the rare case that a count reached the crossing, the
+    /// pass is undone and made again piece by piece, so that groups' nodes change in
+    /// the order and with the counts of a walk piece by piece.
+    #[inline(always)]
+    fn groups<O: Observer>(
+        &self,
+        counts: &mut Counts,
+        groups: &[u32],
+        dynamics: &mut Dynamics<'_, O>,
+        now: Time,
+    ) {
+        let crossed = add_to_groups(
+            counts.below,
+            counts.reachable,
+            groups,
+            self.step,
+            self.reach_step,
+            self.crossing,
+        );
+        if crossed {
+            for &g in groups {
+                let g = g as usize;
+                counts.below[g] = counts.below[g].wrapping_sub(self.step);
+                counts.reachable[g] = counts.reachable[g].wrapping_sub(self.reach_step);
+            }
+            for &g in groups {
+                self.group(counts, g, dynamics, now);
+            }
+        }
+    }
+
     /// A piece of group `g` counts.
     #[inline(always)]
     fn group<O: Observer>(
@@ -557,6 +589,31 @@ impl Tally {
             }
         }
     }
+}
+
+/// Adds `step` to `below[g]` and `reach_step` to `reachable[g]` for each `g` in
+/// `groups` (wrapping), and says whether a reachable count reached `crossing` on the
+/// way. Out of line, so that the loop has registers to itself.
+#[inline(never)]
+fn add_to_groups(
+    below: &mut [u8],
+    reachable: &mut [u8],
+    groups: &[u32],
+    step: u8,
+    reach_step: u8,
+    crossing: u8,
+) -> bool {
+    // One length for both, so that one check covers both.
+    let n = below.len().min(reachable.len());
+    let (below, reachable) = (&mut below[..n], &mut reachable[..n]);
+    let mut crossed = false;
+    for &g in groups {
+        let g = g as usize;
+        below[g] = below[g].wrapping_add(step);
+        reachable[g] = reachable[g].wrapping_add(reach_step);
+        crossed |= reachable[g] == crossing;
+    }
+    crossed
 }
 
 /// Whether a link's entry for attempt `attempt` at copying piece `p` is the copy under
@@ -1079,9 +1136,7 @@ impl<'w> Durability<'w> {
                 continue;
             }
             let listed = first[run as usize] as usize..first[a as usize] as usize;
-            for &g in &st.initial_group[listed] {
-                tally.group(&mut counts, g, dynamics, now);
-            }
+            tally.groups(&mut counts, &st.initial_group[listed], dynamics, now);
             run = a + 1;
             if here {
                 let listed = first[a as usize] as usize..first[a as usize + 1] as usize;
@@ -1094,9 +1149,7 @@ impl<'w> Durability<'w> {
             }
         }
         let listed = first[run as usize] as usize..first[anchors.end as usize] as usize;
-        for &g in &st.initial_group[listed] {
-            tally.group(&mut counts, g, dynamics, now);
-        }
+        tally.groups(&mut counts, &st.initial_group[listed], dynamics, now);
     }
 
     /// Piece `p` of group `g`, on anchor `a`, became present (`add`) or is no longer:
