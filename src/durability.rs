@@ -34,9 +34,10 @@ use crate::engine::{EventKey, Scheduler, Time};
 use crate::reliability::{Dynamics, NodeId, Observer};
 use crate::streams::{ComponentRng, combine};
 use crate::world::{CopyTime, Effect, ServiceKind, Store, World};
-use rand::RngExt;
+use rand::{RngExt, TryRng};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::convert::Infallible;
 
 /// Hours a piece with nowhere to go waits before it tries again.
 pub const RETRY_HOURS: f64 = 1.0;
@@ -457,6 +458,8 @@ struct Scratch {
     per_datacenter: Vec<u32>,
     /// Places a group uses per data centre.
     used_in: Vec<u32>,
+    /// Copies a link finished at once: (piece, attempt).
+    done: Vec<(u32, u32)>,
 }
 
 /// A piece of an object group was lost or re-created, or the group was lost.
@@ -1252,7 +1255,7 @@ impl<'w> Durability<'w> {
             match &st.store.repair.detection {
                 None => self.noticed(s, p, dynamics, scheduler),
                 Some(law) => {
-                    let mut rng = piece_rng(self.seed, self.trial, st, p, Draw::Detection);
+                    let mut rng = PieceStream::new(self.seed, self.trial, st, p, Draw::Detection);
                     let at = now + law.sample(&mut rng);
                     let key = scheduler.schedule_at(at, event(s, EventKind::Detected, p).into());
                     st.pending[p as usize] = Some(key);
@@ -1369,7 +1372,7 @@ impl<'w> Durability<'w> {
         match &store.repair.copy {
             CopyTime::Instant => self.copy_done(s, p, dynamics, scheduler),
             CopyTime::Law(law) => {
-                let mut rng = piece_rng(seed, trial, st, p, Draw::Copy);
+                let mut rng = PieceStream::new(seed, trial, st, p, Draw::Copy);
                 let at = now + law.sample(&mut rng);
                 let key = scheduler.schedule_at(at, event(s, EventKind::CopyDone, p).into());
                 st.pending[p as usize] = Some(key);
@@ -1603,7 +1606,10 @@ impl<'w> Durability<'w> {
         scheduler: &mut Scheduler<E>,
     ) {
         let now = scheduler.now();
-        let mut done = Vec::new();
+        // Copies done on the link, in order (handling them may choose places, which
+        // uses the rest of the scratch).
+        let mut done = std::mem::take(&mut self.scratch.done);
+        done.clear();
         {
             let st = &mut self.stores[s];
             let link = &mut st.links[l];
@@ -1627,12 +1633,13 @@ impl<'w> Durability<'w> {
             }
         }
         self.schedule_link(s, l, scheduler);
-        for (p, attempt) in done {
+        for &(p, attempt) in &done {
             let st = &self.stores[s];
             if copy_is_live(&st.piece, &st.attempt, p, attempt) {
                 self.copy_done(s, p, dynamics, scheduler);
             }
         }
+        self.scratch.done = done;
     }
 
     /// After the structure's start: takes in the initial notes (places down or lost
@@ -1667,8 +1674,63 @@ enum Draw {
 
 /// Piece `p`'s stream for `purpose` in its current attempt.
 fn piece_rng(seed: u64, trial: u64, st: &StoreState, p: u32, purpose: Draw) -> ComponentRng {
-    let attempt = combine(st.key[p as usize], u64::from(st.attempt[p as usize]));
+    stream_of(seed, trial, st.key[p as usize], st.attempt[p as usize], purpose)
+}
+
+/// The stream of the piece with key `key`, in attempt `attempt`, for `purpose`.
+fn stream_of(seed: u64, trial: u64, key: u64, attempt: u32, purpose: Draw) -> ComponentRng {
+    let attempt = combine(key, u64::from(attempt));
     ComponentRng::new(seed, trial, combine(attempt, purpose as u64))
+}
+
+/// [`piece_rng`], derived when first drawn from: a law that draws nothing (a
+/// deterministic one) does not pay for it.
+struct PieceStream {
+    seed: u64,
+    trial: u64,
+    key: u64,
+    attempt: u32,
+    purpose: Draw,
+    rng: Option<ComponentRng>,
+}
+
+impl PieceStream {
+    fn new(seed: u64, trial: u64, st: &StoreState, p: u32, purpose: Draw) -> Self {
+        PieceStream {
+            seed,
+            trial,
+            key: st.key[p as usize],
+            attempt: st.attempt[p as usize],
+            purpose,
+            rng: None,
+        }
+    }
+
+    #[inline]
+    fn rng(&mut self) -> &mut ComponentRng {
+        let (seed, trial) = (self.seed, self.trial);
+        let (key, attempt, purpose) = (self.key, self.attempt, self.purpose);
+        self.rng
+            .get_or_insert_with(|| stream_of(seed, trial, key, attempt, purpose))
+    }
+}
+
+impl TryRng for PieceStream {
+    type Error = Infallible;
+
+    #[inline]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.rng().try_next_u32()
+    }
+
+    #[inline]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        self.rng().try_next_u64()
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.rng().try_fill_bytes(dst)
+    }
 }
 
 fn event(store: usize, kind: EventKind, index: u32) -> StorageEvent {
