@@ -328,7 +328,11 @@ struct Link {
     since: Time,
     /// (bytes served at which it completes, piece, attempt), earliest first.
     due: BinaryHeap<Reverse<(Bytes, u32, u32)>>,
+    /// The event of its next completion, when scheduled.
     event: Option<EventKey>,
+    /// Whether it changed since its completion was last scheduled (it is then in
+    /// `Durability::links_changed`).
+    changed: bool,
 }
 
 /// A byte count ordered totally.
@@ -355,6 +359,7 @@ impl Link {
             since: 0.0,
             due: BinaryHeap::new(),
             event: None,
+            changed: false,
         }
     }
 
@@ -392,8 +397,9 @@ struct StoreState<'w> {
     /// kept together); its pending event, attempt count and the cause of its last loss.
     piece: Vec<PieceState>,
     pending: Vec<Option<EventKey>>,
-    /// Per piece being copied: when a copy timed by a law is done; for a copy over a
-    /// link, the bytes the link will have served when it is done.
+    /// Per piece waiting for its own event (its loss noticed, a retry, a copy timed by
+    /// a law): when it fires; per piece being copied over a link, the bytes the link
+    /// will have served when it is done.
     due: Vec<f64>,
     attempt: Vec<u32>,
     cause: Vec<u32>,
@@ -445,6 +451,13 @@ pub struct Durability<'w> {
     /// When set, every change of a piece is recorded here (for `nines trace`).
     pub log: Option<Vec<PieceEvent>>,
     scratch: Scratch,
+    /// Links (store, link) whose completion is to be scheduled, in the order of their
+    /// last change (see [`schedule_link`](Self::schedule_link)).
+    links_changed: Vec<(u32, u32)>,
+    /// Off, every change of a link schedules its completion at once: for tests that
+    /// compare the two.
+    #[cfg(test)]
+    hold_links: bool,
 }
 
 /// Buffers reused from one choice of a place (or a link) to the next.
@@ -739,6 +752,9 @@ impl<'w> Durability<'w> {
             trial: 0,
             log: None,
             scratch: Scratch::default(),
+            links_changed: Vec::new(),
+            #[cfg(test)]
+            hold_links: true,
         }
     }
 
@@ -760,6 +776,7 @@ impl<'w> Durability<'w> {
         self.parts_down.fill(0);
         self.gone.fill(0);
         self.changes = 0;
+        self.links_changed.clear();
         for st in &mut self.stores {
             // An anchor is disturbed only by a piece lost from it (which left its
             // initial anchor first) or moved onto it.
@@ -898,6 +915,7 @@ impl<'w> Durability<'w> {
         dynamics: &mut Dynamics<'w, O>,
         scheduler: &mut Scheduler<E>,
     ) {
+        self.schedule_links(scheduler);
         let mut notes = std::mem::take(&mut dynamics.observer.notes().list);
         let now = scheduler.now();
         for &note in &notes {
@@ -949,6 +967,7 @@ impl<'w> Durability<'w> {
         }
         notes.clear();
         dynamics.observer.notes().list = notes;
+        self.schedule_links(scheduler);
     }
 
     /// Records a change for a trace, when recording.
@@ -971,7 +990,7 @@ impl<'w> Durability<'w> {
     }
 
     /// Handles one of this module's events.
-    pub fn handle<O: Observer + HasNotes, E: Copy + From<StorageEvent>>(
+    pub fn handle<O: Observer + HasNotes, E: StorageEvents>(
         &mut self,
         event: StorageEvent,
         dynamics: &mut Dynamics<'w, O>,
@@ -980,20 +999,49 @@ impl<'w> Durability<'w> {
         let s = event.store as usize;
         let p = event.index;
         match event.kind {
-            EventKind::Detected => {
+            EventKind::Detected | EventKind::Retry => {
                 self.stores[s].pending[p as usize] = None;
                 self.noticed(s, p, dynamics, scheduler);
-            }
-            EventKind::Retry => {
-                self.stores[s].pending[p as usize] = None;
-                self.noticed(s, p, dynamics, scheduler);
+                // Copies over links change nothing of the structure as they start, so
+                // nothing but this module can act before the next event; when that
+                // starts another copy at this instant, the links wait for it.
+                let over_links =
+                    matches!(self.stores[s].store.repair.copy, CopyTime::Bandwidth { .. });
+                if over_links && self.copies_start_next(scheduler) {
+                    return;
+                }
             }
             EventKind::CopyDone => {
+                self.schedule_links(scheduler);
                 self.stores[s].pending[p as usize] = None;
                 self.copy_done(s, p, dynamics, scheduler);
             }
-            EventKind::LinkDone => self.link_done(s, p as usize, dynamics, scheduler),
+            EventKind::LinkDone => {
+                self.schedule_links(scheduler);
+                self.link_done(s, p as usize, dynamics, scheduler);
+            }
         }
+        self.schedule_links(scheduler);
+    }
+
+    /// Whether the next event is certainly a piece's loss noticed, or its retry, at
+    /// this instant: the event at hand in the scheduler is one, it is the piece's own
+    /// (a piece in that phase has no other: an event cancelled for a piece leaves it
+    /// abandoned), and it is due now.
+    fn copies_start_next<E: StorageEvents>(&self, scheduler: &Scheduler<E>) -> bool {
+        let Some(next) = scheduler.peek_near().and_then(StorageEvents::storage) else {
+            return false;
+        };
+        let Some(st) = self.stores.get(next.store as usize) else {
+            return false;
+        };
+        let p = next.index as usize;
+        let phase = match next.kind {
+            EventKind::Detected => Phase::Detecting,
+            EventKind::Retry => Phase::Waiting,
+            EventKind::CopyDone | EventKind::LinkDone => return false,
+        };
+        st.piece[p].phase == phase && st.pending[p].is_some() && st.due[p] == scheduler.now()
     }
 
     /// The `i`-th piece listed on anchor `a` (those placed there first, then those
@@ -1257,8 +1305,11 @@ impl<'w> Durability<'w> {
                 Some(law) => {
                     let mut rng = PieceStream::new(self.seed, self.trial, st, p, Draw::Detection);
                     let at = now + law.sample(&mut rng);
+                    self.schedule_links(scheduler);
+                    let st = &mut self.stores[s];
                     let key = scheduler.schedule_at(at, event(s, EventKind::Detected, p).into());
                     st.pending[p as usize] = Some(key);
+                    st.due[p as usize] = at;
                 }
             }
         }
@@ -1342,11 +1393,13 @@ impl<'w> Durability<'w> {
     ) {
         let now = scheduler.now();
         let Some((target, degraded)) = self.choose_place(s, p, dynamics) else {
+            self.schedule_links(scheduler);
             let st = &mut self.stores[s];
             st.piece[p as usize].phase = Phase::Waiting;
-            let key =
-                scheduler.schedule_at(now + RETRY_HOURS, event(s, EventKind::Retry, p).into());
+            let at = now + RETRY_HOURS;
+            let key = scheduler.schedule_at(at, event(s, EventKind::Retry, p).into());
             st.pending[p as usize] = Some(key);
+            st.due[p as usize] = at;
             self.release_crew(s, dynamics, scheduler);
             return;
         };
@@ -1374,6 +1427,8 @@ impl<'w> Durability<'w> {
             CopyTime::Law(law) => {
                 let mut rng = PieceStream::new(seed, trial, st, p, Draw::Copy);
                 let at = now + law.sample(&mut rng);
+                self.schedule_links(scheduler);
+                let st = &mut self.stores[s];
                 let key = scheduler.schedule_at(at, event(s, EventKind::CopyDone, p).into());
                 st.pending[p as usize] = Some(key);
                 st.due[p as usize] = at;
@@ -1572,30 +1627,82 @@ impl<'w> Durability<'w> {
         }
     }
 
+    /// Link `l` of store `s` changed (a copy joined it, left it or finished): the
+    /// event of its next completion is cancelled, and scheduled again by
+    /// [`schedule_links`](Self::schedule_links) before this module schedules anything
+    /// else, and at the latest before the next event — unless that event only starts
+    /// more copies at this instant (a burst of losses noticed at once, whose copies may
+    /// all share one link), which change the links further. Scheduled then, in the
+    /// order of the links' last changes, each completion fires when, and in the order
+    /// in which, it would have had it been scheduled at each change: it is timed by the
+    /// same state, and nothing else was scheduled in between.
     fn schedule_link<E: Copy + From<StorageEvent>>(
         &mut self,
         s: usize,
         l: usize,
         scheduler: &mut Scheduler<E>,
     ) {
-        let now = scheduler.now();
-        let st = &mut self.stores[s];
-        let link = &mut st.links[l];
+        let link = &mut self.stores[s].links[l];
         if let Some(key) = link.event.take() {
             scheduler.cancel(key);
         }
-        while let Some(&Reverse((_, p, attempt))) = link.due.peek() {
-            if copy_is_live(&st.piece, &st.attempt, p, attempt) {
-                break;
+        let entry = (s as u32, l as u32);
+        if !link.changed {
+            link.changed = true;
+            self.links_changed.push(entry);
+        } else if self.links_changed.last() != Some(&entry) {
+            self.links_changed.retain(|&e| e != entry);
+            self.links_changed.push(entry);
+        }
+        #[cfg(test)]
+        if !self.hold_links {
+            self.schedule_changed_links(scheduler);
+        }
+    }
+
+    /// Whether links hold their completions back during a burst of copies (the
+    /// default), or schedule them at each change.
+    #[cfg(test)]
+    pub(crate) fn hold_links(&mut self, hold: bool) {
+        self.hold_links = hold;
+    }
+
+    /// Schedules the next completion of each link changed since the last call (see
+    /// [`schedule_link`](Self::schedule_link)). Also for the trial's runner, before it
+    /// moves events in time or continues the trial in a copy.
+    #[inline]
+    pub fn schedule_links<E: Copy + From<StorageEvent>>(&mut self, scheduler: &mut Scheduler<E>) {
+        if !self.links_changed.is_empty() {
+            self.schedule_changed_links(scheduler);
+        }
+    }
+
+    fn schedule_changed_links<E: Copy + From<StorageEvent>>(
+        &mut self,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let now = scheduler.now();
+        let mut changed = std::mem::take(&mut self.links_changed);
+        for &(s, l) in &changed {
+            let (s, l) = (s as usize, l as usize);
+            let st = &mut self.stores[s];
+            let link = &mut st.links[l];
+            link.changed = false;
+            while let Some(&Reverse((_, p, attempt))) = link.due.peek() {
+                if copy_is_live(&st.piece, &st.attempt, p, attempt) {
+                    break;
+                }
+                link.due.pop();
             }
-            link.due.pop();
+            if let Some(&Reverse((Bytes(finish), _, _))) = link.due.peek() {
+                let hours = (finish - link.served).max(0.0) * f64::from(link.active) / link.rate;
+                let key = scheduler
+                    .schedule_at(now + hours, event(s, EventKind::LinkDone, l as u32).into());
+                link.event = Some(key);
+            }
         }
-        if let Some(&Reverse((Bytes(finish), _, _))) = link.due.peek() {
-            let hours = (finish - link.served).max(0.0) * f64::from(link.active) / link.rate;
-            let key =
-                scheduler.schedule_at(now + hours, event(s, EventKind::LinkDone, l as u32).into());
-            link.event = Some(key);
-        }
+        changed.clear();
+        self.links_changed = changed;
     }
 
     fn link_done<O: Observer, E: Copy + From<StorageEvent>>(
@@ -1674,7 +1781,13 @@ enum Draw {
 
 /// Piece `p`'s stream for `purpose` in its current attempt.
 fn piece_rng(seed: u64, trial: u64, st: &StoreState, p: u32, purpose: Draw) -> ComponentRng {
-    stream_of(seed, trial, st.key[p as usize], st.attempt[p as usize], purpose)
+    stream_of(
+        seed,
+        trial,
+        st.key[p as usize],
+        st.attempt[p as usize],
+        purpose,
+    )
 }
 
 /// The stream of the piece with key `key`, in attempt `attempt`, for `purpose`.
@@ -1739,6 +1852,13 @@ fn event(store: usize, kind: EventKind, index: u32) -> StorageEvent {
         kind,
         index,
     }
+}
+
+/// The events of a trial, of which durability's are one kind: what durability sees of
+/// the next event.
+pub trait StorageEvents: Copy + From<StorageEvent> {
+    /// The event, if it is one of durability's.
+    fn storage(&self) -> Option<StorageEvent>;
 }
 
 /// An observer that carries durability's notes.
