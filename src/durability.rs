@@ -623,11 +623,22 @@ fn add_to_groups(
     let n = below.len().min(reachable.len());
     let (below, reachable) = (&mut below[..n], &mut reachable[..n]);
     let mut crossed = false;
-    for &g in groups {
+    let mut add = |g: u32| {
         let g = g as usize;
         below[g] = below[g].wrapping_add(step);
         reachable[g] = reachable[g].wrapping_add(reach_step);
         crossed |= reachable[g] == crossing;
+    };
+    // Four at a time: fewer turns of the loop.
+    let mut quads = groups.chunks_exact(4);
+    for quad in &mut quads {
+        add(quad[0]);
+        add(quad[1]);
+        add(quad[2]);
+        add(quad[3]);
+    }
+    for &g in quads.remainder() {
+        add(g);
     }
     crossed
 }
