@@ -35,8 +35,7 @@ use crate::reliability::{Dynamics, NodeId, Observer};
 use crate::streams::{ComponentRng, combine};
 use crate::world::{CopyTime, Effect, ServiceKind, Store, World};
 use rand::{RngExt, TryRng};
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
 
 /// Hours a piece with nowhere to go waits before it tries again.
@@ -327,12 +326,73 @@ struct Link {
     served: f64,
     since: Time,
     /// (bytes served at which it completes, piece, attempt), earliest first.
-    due: BinaryHeap<Reverse<(Bytes, u32, u32)>>,
+    due: DueQueue,
     /// The event of its next completion, when scheduled.
     event: Option<EventKey>,
     /// Whether it changed since its completion was last scheduled (it is then in
     /// `Durability::links_changed`).
     changed: bool,
+}
+
+/// A link's copies by when they complete: (bytes served at completion, piece,
+/// attempt), in increasing order from `next` on. A copy joins at the end, and the
+/// copies that joined since the queue was last looked at are sorted into place when it
+/// next is: a link's bytes served only grow, so they come after those before them, but
+/// for ties (copies that joined at one instant), which go by piece and attempt.
+#[derive(Debug, Clone, Default)]
+struct DueQueue {
+    entries: Vec<(Bytes, u32, u32)>,
+    /// Entries before `next` are gone; entries from `sorted` on are not sorted yet.
+    next: usize,
+    sorted: usize,
+}
+
+impl DueQueue {
+    fn push(&mut self, entry: (Bytes, u32, u32)) {
+        self.entries.push(entry);
+    }
+
+    /// The earliest entry.
+    fn peek(&mut self) -> Option<(Bytes, u32, u32)> {
+        if self.sorted < self.entries.len() {
+            self.sort();
+        }
+        self.entries.get(self.next).copied()
+    }
+
+    /// Removes the earliest entry (after `peek`).
+    fn pop(&mut self) {
+        debug_assert!(self.sorted == self.entries.len() && self.next < self.sorted);
+        self.next += 1;
+        if self.next == self.entries.len() {
+            self.clear();
+        } else if self.next >= 1024 && 2 * self.next >= self.entries.len() {
+            // Most entries are gone: the rest move to the front.
+            self.entries.drain(..self.next);
+            self.sorted -= self.next;
+            self.next = 0;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.next = 0;
+        self.sorted = 0;
+    }
+
+    /// Sorts the entries that joined since the last look among those before them: the
+    /// new ones, with the earlier ones that do not come before the earliest of them.
+    #[inline(never)]
+    fn sort(&mut self) {
+        let (next, sorted) = (self.next, self.sorted);
+        self.entries[sorted..].sort_unstable();
+        let first_new = self.entries[sorted];
+        let from = next + self.entries[next..sorted].partition_point(|e| *e < first_new);
+        if from < sorted {
+            self.entries[from..].sort_unstable();
+        }
+        self.sorted = self.entries.len();
+    }
 }
 
 /// A byte count ordered totally.
@@ -357,7 +417,7 @@ impl Link {
             active: 0,
             served: 0.0,
             since: 0.0,
-            due: BinaryHeap::new(),
+            due: DueQueue::default(),
             event: None,
             changed: false,
         }
@@ -1450,8 +1510,7 @@ impl<'w> Durability<'w> {
                 let attempt = st.attempt[p as usize];
                 let link = &mut st.links[source];
                 link.advance(now);
-                link.due
-                    .push(Reverse((Bytes(link.served + bytes), p, attempt)));
+                link.due.push((Bytes(link.served + bytes), p, attempt));
                 st.due[p as usize] = link.served + bytes;
                 link.active += 1;
                 self.schedule_link(s, source, scheduler);
@@ -1699,13 +1758,13 @@ impl<'w> Durability<'w> {
             let st = &mut self.stores[s];
             let link = &mut st.links[l];
             link.changed = false;
-            while let Some(&Reverse((_, p, attempt))) = link.due.peek() {
+            while let Some((_, p, attempt)) = link.due.peek() {
                 if copy_is_live(&st.piece, &st.attempt, p, attempt) {
                     break;
                 }
                 link.due.pop();
             }
-            if let Some(&Reverse((Bytes(finish), _, _))) = link.due.peek() {
+            if let Some((Bytes(finish), _, _)) = link.due.peek() {
                 let hours = (finish - link.served).max(0.0) * f64::from(link.active) / link.rate;
                 let key = scheduler
                     .schedule_at(now + hours, event(s, EventKind::LinkDone, l as u32).into());
@@ -1737,7 +1796,7 @@ impl<'w> Durability<'w> {
             // millisecond: rounding must not leave a copy a few bytes short, to be
             // scheduled again at a time that floating point cannot tell from now.
             let slack = link.rate / f64::from(link.active.max(1)) * COPY_SLACK_HOURS;
-            while let Some(&Reverse((Bytes(finish), p, attempt))) = link.due.peek() {
+            while let Some((Bytes(finish), p, attempt)) = link.due.peek() {
                 if !copy_is_live(&st.piece, &st.attempt, p, attempt) {
                     link.due.pop();
                     continue;
@@ -1875,4 +1934,60 @@ pub trait StorageEvents: Copy + From<StorageEvent> {
 /// An observer that carries durability's notes.
 pub trait HasNotes {
     fn notes(&mut self) -> &mut Notes;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+
+    /// A link's queue gives its copies in the order of a heap of (bytes, piece,
+    /// attempt), whether copies join one at a time or many at one instant, in any order
+    /// of pieces, between looks and removals; and also when bytes do not only grow.
+    #[test]
+    fn due_queue_orders_as_a_heap() {
+        for growing in [true, false] {
+            let mut rng = ComponentRng::new(7, u64::from(growing), 3);
+            let mut queue = DueQueue::default();
+            let mut heap = BinaryHeap::new();
+            let mut served = 0.0;
+            let mut attempt = 0;
+            for i in 0..4_000 {
+                // The queue grows, then mostly drains (its front is then compacted).
+                let most = if i < 2_000 { 10 } else { 80 };
+                match rng.random_range(0..10) {
+                    // A burst of copies joining at one instant, pieces in any order.
+                    0..=3 => {
+                        if growing {
+                            served += f64::from(rng.random_range(0..3u32));
+                        } else {
+                            served = f64::from(rng.random_range(0..50u32));
+                        }
+                        for _ in 0..rng.random_range(1..40) {
+                            attempt += 1;
+                            let entry = (Bytes(served + 100.0), rng.random_range(0..500), attempt);
+                            queue.push(entry);
+                            heap.push(Reverse(entry));
+                        }
+                    }
+                    4..=5 => assert_eq!(queue.peek(), heap.peek().map(|e| e.0)),
+                    _ => {
+                        for _ in 0..rng.random_range(1..most) {
+                            let Some(Reverse(entry)) = heap.pop() else {
+                                break;
+                            };
+                            assert_eq!(queue.peek(), Some(entry));
+                            queue.pop();
+                        }
+                    }
+                }
+            }
+            while let Some(Reverse(entry)) = heap.pop() {
+                assert_eq!(queue.peek(), Some(entry));
+                queue.pop();
+            }
+            assert_eq!(queue.peek(), None);
+        }
+    }
 }
