@@ -34,9 +34,9 @@ use crate::engine::{EventKey, Scheduler, Time};
 use crate::reliability::{Dynamics, NodeId, Observer};
 use crate::streams::{ComponentRng, combine};
 use crate::world::{CopyTime, Effect, ServiceKind, Store, World};
-use rand::RngExt;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use rand::{RngExt, TryRng};
+use std::collections::{BTreeMap, VecDeque};
+use std::convert::Infallible;
 
 /// Hours a piece with nowhere to go waits before it tries again.
 pub const RETRY_HOURS: f64 = 1.0;
@@ -326,8 +326,73 @@ struct Link {
     served: f64,
     since: Time,
     /// (bytes served at which it completes, piece, attempt), earliest first.
-    due: BinaryHeap<Reverse<(Bytes, u32, u32)>>,
+    due: DueQueue,
+    /// The event of its next completion, when scheduled.
     event: Option<EventKey>,
+    /// Whether it changed since its completion was last scheduled (it is then in
+    /// `Durability::links_changed`).
+    changed: bool,
+}
+
+/// A link's copies by when they complete: (bytes served at completion, piece,
+/// attempt), in increasing order from `next` on. A copy joins at the end, and the
+/// copies that joined since the queue was last looked at are sorted into place when it
+/// next is: a link's bytes served only grow, so they come after those before them, but
+/// for ties (copies that joined at one instant), which go by piece and attempt.
+#[derive(Debug, Clone, Default)]
+struct DueQueue {
+    entries: Vec<(Bytes, u32, u32)>,
+    /// Entries before `next` are gone; entries from `sorted` on are not sorted yet.
+    next: usize,
+    sorted: usize,
+}
+
+impl DueQueue {
+    fn push(&mut self, entry: (Bytes, u32, u32)) {
+        self.entries.push(entry);
+    }
+
+    /// The earliest entry.
+    fn peek(&mut self) -> Option<(Bytes, u32, u32)> {
+        if self.sorted < self.entries.len() {
+            self.sort();
+        }
+        self.entries.get(self.next).copied()
+    }
+
+    /// Removes the earliest entry (after `peek`).
+    fn pop(&mut self) {
+        debug_assert!(self.sorted == self.entries.len() && self.next < self.sorted);
+        self.next += 1;
+        if self.next == self.entries.len() {
+            self.clear();
+        } else if self.next >= 1024 && 2 * self.next >= self.entries.len() {
+            // Most entries are gone: the rest move to the front.
+            self.entries.drain(..self.next);
+            self.sorted -= self.next;
+            self.next = 0;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.next = 0;
+        self.sorted = 0;
+    }
+
+    /// Sorts the entries that joined since the last look among those before them: the
+    /// new ones, with the earlier ones that do not come before the earliest of them.
+    #[inline(never)]
+    fn sort(&mut self) {
+        let (next, sorted) = (self.next, self.sorted);
+        self.entries[sorted..].sort_unstable();
+        let first_new = self.entries[sorted];
+        let from = next + self.entries[next..sorted].partition_point(|e| *e < first_new);
+        if from < sorted {
+            self.entries[from..].sort_unstable();
+        }
+        self.sorted = self.entries.len();
+    }
 }
 
 /// A byte count ordered totally.
@@ -352,8 +417,9 @@ impl Link {
             active: 0,
             served: 0.0,
             since: 0.0,
-            due: BinaryHeap::new(),
+            due: DueQueue::default(),
             event: None,
+            changed: false,
         }
     }
 
@@ -373,9 +439,16 @@ struct StoreState<'w> {
     group_nodes: &'w [NodeId],
     pieces_per_group: u32,
     needed: u32,
-    /// Pieces initially on each anchor: `initial[initial_first[a]..initial_first[a + 1]]`.
+    /// Pieces initially on each anchor: `initial[initial_first[a]..initial_first[a + 1]]`,
+    /// and the group of each (`initial_group`, beside it). Anchors are numbered part by
+    /// part, so a part's anchors list their initial pieces in one run.
     initial_first: Vec<u32>,
     initial: Vec<u32>,
+    initial_group: Vec<u32>,
+    /// Per anchor: whether a piece has left it or been moved onto it since the trial
+    /// started. While not, its pieces are exactly those it started with, all present,
+    /// and a change of its reachability need not look at them one by one.
+    disturbed: Vec<bool>,
     /// Pieces moved onto each anchor during the trial (may hold stale entries, checked
     /// against the piece's anchor).
     moved: Vec<Vec<u32>>,
@@ -384,8 +457,9 @@ struct StoreState<'w> {
     /// kept together); its pending event, attempt count and the cause of its last loss.
     piece: Vec<PieceState>,
     pending: Vec<Option<EventKey>>,
-    /// Per piece being copied: when a copy timed by a law is done; for a copy over a
-    /// link, the bytes the link will have served when it is done.
+    /// Per piece waiting for its own event (its loss noticed, a retry, a copy timed by
+    /// a law): when it fires; per piece being copied over a link, the bytes the link
+    /// will have served when it is done.
     due: Vec<f64>,
     attempt: Vec<u32>,
     cause: Vec<u32>,
@@ -437,6 +511,13 @@ pub struct Durability<'w> {
     /// When set, every change of a piece is recorded here (for `nines trace`).
     pub log: Option<Vec<PieceEvent>>,
     scratch: Scratch,
+    /// Links (store, link) whose completion is to be scheduled, in the order of their
+    /// last change (see [`schedule_link`](Self::schedule_link)).
+    links_changed: Vec<(u32, u32)>,
+    /// Off, every change of a link schedules its completion at once: for tests that
+    /// compare the two.
+    #[cfg(test)]
+    hold_links: bool,
 }
 
 /// Buffers reused from one choice of a place (or a link) to the next.
@@ -450,6 +531,8 @@ struct Scratch {
     per_datacenter: Vec<u32>,
     /// Places a group uses per data centre.
     used_in: Vec<u32>,
+    /// Copies a link finished at once: (piece, attempt).
+    done: Vec<(u32, u32)>,
 }
 
 /// A piece of an object group was lost or re-created, or the group was lost.
@@ -490,7 +573,6 @@ const NO_CROSSING: u8 = u8::MAX;
 /// How each piece present on an anchor changes its group's counts when the anchor's
 /// parts become all up, or one goes down.
 struct Tally {
-    anchor: u32,
     per: u32,
     /// Added (wrapping) to the count below the site, and to the reachable count.
     step: u8,
@@ -512,19 +594,65 @@ struct Counts<'a> {
 }
 
 impl Tally {
+    /// Piece `p`, listed on `anchor`, counts if it is present there.
     #[inline(always)]
     fn piece<O: Observer>(
         &self,
         counts: &mut Counts,
         p: u32,
+        anchor: u32,
         dynamics: &mut Dynamics<'_, O>,
         now: Time,
     ) {
         let piece = counts.piece[p as usize];
-        if piece.anchor != self.anchor || piece.phase != Phase::Present {
+        if piece.anchor != anchor || piece.phase != Phase::Present {
             return;
         }
-        let g = (p / self.per) as usize;
+        self.group(counts, p / self.per, dynamics, now);
+    }
+
+    /// A piece of each group in `groups` counts, in order. A plain pass first, without
+    /// a branch per piece; in the rare case that a count reached the crossing, the
+    /// pass is undone and made again piece by piece, so that groups' nodes change in
+    /// the order and with the counts of a walk piece by piece.
+    #[inline(always)]
+    fn groups<O: Observer>(
+        &self,
+        counts: &mut Counts,
+        groups: &[u32],
+        dynamics: &mut Dynamics<'_, O>,
+        now: Time,
+    ) {
+        let crossed = add_to_groups(
+            counts.below,
+            counts.reachable,
+            groups,
+            self.step,
+            self.reach_step,
+            self.crossing,
+        );
+        if crossed {
+            for &g in groups {
+                let g = g as usize;
+                counts.below[g] = counts.below[g].wrapping_sub(self.step);
+                counts.reachable[g] = counts.reachable[g].wrapping_sub(self.reach_step);
+            }
+            for &g in groups {
+                self.group(counts, g, dynamics, now);
+            }
+        }
+    }
+
+    /// A piece of group `g` counts.
+    #[inline(always)]
+    fn group<O: Observer>(
+        &self,
+        counts: &mut Counts,
+        g: u32,
+        dynamics: &mut Dynamics<'_, O>,
+        now: Time,
+    ) {
+        let g = g as usize;
         let below = &mut counts.below[g];
         *below = below.wrapping_add(self.step);
         let reachable = &mut counts.reachable[g];
@@ -537,6 +665,42 @@ impl Tally {
             }
         }
     }
+}
+
+/// Adds `step` to `below[g]` and `reach_step` to `reachable[g]` for each `g` in
+/// `groups` (wrapping), and says whether a reachable count reached `crossing` on the
+/// way. Out of line, so that the loop has registers to itself.
+#[inline(never)]
+fn add_to_groups(
+    below: &mut [u8],
+    reachable: &mut [u8],
+    groups: &[u32],
+    step: u8,
+    reach_step: u8,
+    crossing: u8,
+) -> bool {
+    // One length for both, so that one check covers both.
+    let n = below.len().min(reachable.len());
+    let (below, reachable) = (&mut below[..n], &mut reachable[..n]);
+    let mut crossed = false;
+    let mut add = |g: u32| {
+        let g = g as usize;
+        below[g] = below[g].wrapping_add(step);
+        reachable[g] = reachable[g].wrapping_add(reach_step);
+        crossed |= reachable[g] == crossing;
+    };
+    // Four at a time: fewer turns of the loop.
+    let mut quads = groups.chunks_exact(4);
+    for quad in &mut quads {
+        add(quad[0]);
+        add(quad[1]);
+        add(quad[2]);
+        add(quad[3]);
+    }
+    for &g in quads.remainder() {
+        add(g);
+    }
+    crossed
 }
 
 /// Whether a link's entry for attempt `attempt` at copying piece `p` is the copy under
@@ -602,6 +766,7 @@ impl<'w> Durability<'w> {
                 let dc = world.anchors[a as usize].datacenter as usize;
                 initial_below[dc * g + p / per as usize] += 1;
             }
+            let initial_group = initial.iter().map(|&p| p / per).collect();
             stores.push(StoreState {
                 service: s,
                 store,
@@ -610,6 +775,8 @@ impl<'w> Durability<'w> {
                 needed: store.redundancy.needed,
                 initial_first,
                 initial,
+                initial_group,
+                disturbed: vec![false; anchors],
                 moved: vec![Vec::new(); anchors],
                 moved_touched: Vec::new(),
                 piece: store
@@ -656,6 +823,9 @@ impl<'w> Durability<'w> {
             trial: 0,
             log: None,
             scratch: Scratch::default(),
+            links_changed: Vec::new(),
+            #[cfg(test)]
+            hold_links: true,
         }
     }
 
@@ -677,14 +847,19 @@ impl<'w> Durability<'w> {
         self.parts_down.fill(0);
         self.gone.fill(0);
         self.changes = 0;
+        self.links_changed.clear();
         for st in &mut self.stores {
+            // An anchor is disturbed only by a piece lost from it (which left its
+            // initial anchor first) or moved onto it.
             for &a in &st.moved_touched {
                 st.moved[a as usize].clear();
+                st.disturbed[a as usize] = false;
             }
             st.moved_touched.clear();
             // Only a piece that was lost has left its initial state.
             for &p in &st.touched {
                 let p = p as usize;
+                st.disturbed[st.store.pieces[p] as usize] = false;
                 st.piece[p] = PieceState {
                     anchor: st.store.pieces[p],
                     phase: Phase::Present,
@@ -811,6 +986,7 @@ impl<'w> Durability<'w> {
         dynamics: &mut Dynamics<'w, O>,
         scheduler: &mut Scheduler<E>,
     ) {
+        self.schedule_links(scheduler);
         let mut notes = std::mem::take(&mut dynamics.observer.notes().list);
         let now = scheduler.now();
         for &note in &notes {
@@ -862,6 +1038,7 @@ impl<'w> Durability<'w> {
         }
         notes.clear();
         dynamics.observer.notes().list = notes;
+        self.schedule_links(scheduler);
     }
 
     /// Records a change for a trace, when recording.
@@ -884,7 +1061,7 @@ impl<'w> Durability<'w> {
     }
 
     /// Handles one of this module's events.
-    pub fn handle<O: Observer + HasNotes, E: Copy + From<StorageEvent>>(
+    pub fn handle<O: Observer + HasNotes, E: StorageEvents>(
         &mut self,
         event: StorageEvent,
         dynamics: &mut Dynamics<'w, O>,
@@ -893,20 +1070,49 @@ impl<'w> Durability<'w> {
         let s = event.store as usize;
         let p = event.index;
         match event.kind {
-            EventKind::Detected => {
+            EventKind::Detected | EventKind::Retry => {
                 self.stores[s].pending[p as usize] = None;
                 self.noticed(s, p, dynamics, scheduler);
-            }
-            EventKind::Retry => {
-                self.stores[s].pending[p as usize] = None;
-                self.noticed(s, p, dynamics, scheduler);
+                // Copies over links change nothing of the structure as they start, so
+                // nothing but this module can act before the next event; when that
+                // starts another copy at this instant, the links wait for it.
+                let over_links =
+                    matches!(self.stores[s].store.repair.copy, CopyTime::Bandwidth { .. });
+                if over_links && self.copies_start_next(scheduler) {
+                    return;
+                }
             }
             EventKind::CopyDone => {
+                self.schedule_links(scheduler);
                 self.stores[s].pending[p as usize] = None;
                 self.copy_done(s, p, dynamics, scheduler);
             }
-            EventKind::LinkDone => self.link_done(s, p as usize, dynamics, scheduler),
+            EventKind::LinkDone => {
+                self.schedule_links(scheduler);
+                self.link_done(s, p as usize, dynamics, scheduler);
+            }
         }
+        self.schedule_links(scheduler);
+    }
+
+    /// Whether the next event is certainly a piece's loss noticed, or its retry, at
+    /// this instant: the event at hand in the scheduler is one, it is the piece's own
+    /// (a piece in that phase has no other: an event cancelled for a piece leaves it
+    /// abandoned), and it is due now.
+    fn copies_start_next<E: StorageEvents>(&self, scheduler: &Scheduler<E>) -> bool {
+        let Some(next) = scheduler.peek_near().and_then(StorageEvents::storage) else {
+            return false;
+        };
+        let Some(st) = self.stores.get(next.store as usize) else {
+            return false;
+        };
+        let p = next.index as usize;
+        let phase = match next.kind {
+            EventKind::Detected => Phase::Detecting,
+            EventKind::Retry => Phase::Waiting,
+            EventKind::CopyDone | EventKind::LinkDone => return false,
+        };
+        st.piece[p].phase == phase && st.pending[p].is_some() && st.due[p] == scheduler.now()
     }
 
     /// The `i`-th piece listed on anchor `a` (those placed there first, then those
@@ -978,44 +1184,49 @@ impl<'w> Durability<'w> {
         // A part's places are all in one data centre.
         let dc = self.world.anchors[anchors.start as usize].datacenter as usize;
         let site_up = self.site_up[dc];
-        for a in anchors {
+        for a in anchors.clone() {
             let down = &mut self.parts_down[a as usize];
             if up {
                 *down -= 1;
             } else {
                 *down += 1;
             }
-            // Only the first part down, or the last part up, changes the anchor.
-            if *down != u8::from(!up) {
-                continue;
-            }
-            for s in 0..self.stores.len() {
-                self.below_changed(s, a, dc, up, site_up, dynamics, now);
+        }
+        // Groups' nodes change anchor by anchor, and store by store within an anchor;
+        // with one store, that is one walk over the part's anchors.
+        if self.stores.len() == 1 {
+            self.below_changed(0, anchors, dc, up, site_up, dynamics, now);
+        } else {
+            for a in anchors {
+                for s in 0..self.stores.len() {
+                    self.below_changed(s, a..a + 1, dc, up, site_up, dynamics, now);
+                }
             }
         }
     }
 
-    /// Anchor `a`'s parts became all up, or one went down: its pieces present count,
-    /// or no longer count, below its site `dc` (and as reachable when the site is up).
+    /// Of `anchors` (consecutive, in data centre `dc`), those whose parts became all
+    /// up, or of which one went down (the first down, or the last up): their pieces
+    /// present count, or no longer count, below their site (and as reachable when the
+    /// site is up).
     #[allow(clippy::too_many_arguments)]
     fn below_changed<O: Observer>(
         &mut self,
         s: usize,
-        a: u32,
+        anchors: std::ops::Range<u32>,
         dc: usize,
         up: bool,
         site_up: bool,
         dynamics: &mut Dynamics<'w, O>,
         now: Time,
     ) {
-        // One pass over the pieces listed on the anchor (placed there first, then
+        // One pass over the pieces listed on the anchors (placed there first, then
         // moved there); only a group whose reachable pieces cross `needed` changes its
         // node. Counts fit in a byte; a step down adds 255.
         let st = &mut self.stores[s];
         let step = if up { 1 } else { u8::MAX };
         let groups = st.group.len();
         let tally = Tally {
-            anchor: a,
             per: st.pieces_per_group,
             step,
             reach_step: if site_up { step } else { 0 },
@@ -1036,14 +1247,31 @@ impl<'w> Durability<'w> {
             group_nodes: st.group_nodes,
             needed: st.needed,
         };
-        let listed =
-            st.initial_first[a as usize] as usize..st.initial_first[a as usize + 1] as usize;
-        for &p in &st.initial[listed] {
-            tally.piece(&mut counts, p, dynamics, now);
+        let first = &st.initial_first;
+        let changed = u8::from(!up);
+        // Undisturbed anchors that changed, one after another, list their pieces (all
+        // present) in one run of `initial_group`: `run` is where the current run starts.
+        let mut run = anchors.start;
+        for a in anchors.clone() {
+            let here = self.parts_down[a as usize] == changed;
+            if here && !st.disturbed[a as usize] {
+                continue;
+            }
+            let listed = first[run as usize] as usize..first[a as usize] as usize;
+            tally.groups(&mut counts, &st.initial_group[listed], dynamics, now);
+            run = a + 1;
+            if here {
+                let listed = first[a as usize] as usize..first[a as usize + 1] as usize;
+                for &p in &st.initial[listed] {
+                    tally.piece(&mut counts, p, a, dynamics, now);
+                }
+                for &p in &st.moved[a as usize] {
+                    tally.piece(&mut counts, p, a, dynamics, now);
+                }
+            }
         }
-        for &p in &st.moved[a as usize] {
-            tally.piece(&mut counts, p, dynamics, now);
-        }
+        let listed = first[run as usize] as usize..first[anchors.end as usize] as usize;
+        tally.groups(&mut counts, &st.initial_group[listed], dynamics, now);
     }
 
     /// Piece `p` of group `g`, on anchor `a`, became present (`add`) or is no longer:
@@ -1123,6 +1351,7 @@ impl<'w> Durability<'w> {
         let g = (p / self.stores[s].pieces_per_group) as usize;
         self.count_present(s, g, a, false);
         let st = &mut self.stores[s];
+        st.disturbed[a as usize] = true;
         st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] -= 1;
         st.group[g].present -= 1;
         st.missing_now[st.pieces_per_group as usize - st.group[g].present as usize] += 1;
@@ -1145,10 +1374,13 @@ impl<'w> Durability<'w> {
             match &st.store.repair.detection {
                 None => self.noticed(s, p, dynamics, scheduler),
                 Some(law) => {
-                    let mut rng = piece_rng(self.seed, self.trial, st, p, Draw::Detection);
+                    let mut rng = PieceStream::new(self.seed, self.trial, st, p, Draw::Detection);
                     let at = now + law.sample(&mut rng);
+                    self.schedule_links(scheduler);
+                    let st = &mut self.stores[s];
                     let key = scheduler.schedule_at(at, event(s, EventKind::Detected, p).into());
                     st.pending[p as usize] = Some(key);
+                    st.due[p as usize] = at;
                 }
             }
         }
@@ -1232,11 +1464,13 @@ impl<'w> Durability<'w> {
     ) {
         let now = scheduler.now();
         let Some((target, degraded)) = self.choose_place(s, p, dynamics) else {
+            self.schedule_links(scheduler);
             let st = &mut self.stores[s];
             st.piece[p as usize].phase = Phase::Waiting;
-            let key =
-                scheduler.schedule_at(now + RETRY_HOURS, event(s, EventKind::Retry, p).into());
+            let at = now + RETRY_HOURS;
+            let key = scheduler.schedule_at(at, event(s, EventKind::Retry, p).into());
             st.pending[p as usize] = Some(key);
+            st.due[p as usize] = at;
             self.release_crew(s, dynamics, scheduler);
             return;
         };
@@ -1257,12 +1491,15 @@ impl<'w> Durability<'w> {
                 st.moved_touched.push(target);
             }
             moved.push(p);
+            st.disturbed[target as usize] = true;
         }
         match &store.repair.copy {
             CopyTime::Instant => self.copy_done(s, p, dynamics, scheduler),
             CopyTime::Law(law) => {
-                let mut rng = piece_rng(seed, trial, st, p, Draw::Copy);
+                let mut rng = PieceStream::new(seed, trial, st, p, Draw::Copy);
                 let at = now + law.sample(&mut rng);
+                self.schedule_links(scheduler);
+                let st = &mut self.stores[s];
                 let key = scheduler.schedule_at(at, event(s, EventKind::CopyDone, p).into());
                 st.pending[p as usize] = Some(key);
                 st.due[p as usize] = at;
@@ -1273,8 +1510,7 @@ impl<'w> Durability<'w> {
                 let attempt = st.attempt[p as usize];
                 let link = &mut st.links[source];
                 link.advance(now);
-                link.due
-                    .push(Reverse((Bytes(link.served + bytes), p, attempt)));
+                link.due.push((Bytes(link.served + bytes), p, attempt));
                 st.due[p as usize] = link.served + bytes;
                 link.active += 1;
                 self.schedule_link(s, source, scheduler);
@@ -1461,30 +1697,82 @@ impl<'w> Durability<'w> {
         }
     }
 
+    /// Link `l` of store `s` changed (a copy joined it, left it or finished): the
+    /// event of its next completion is cancelled, and scheduled again by
+    /// [`schedule_links`](Self::schedule_links) before this module schedules anything
+    /// else, and at the latest before the next event — unless that event only starts
+    /// more copies at this instant (a burst of losses noticed at once, whose copies may
+    /// all share one link), which change the links further. Scheduled then, in the
+    /// order of the links' last changes, each completion fires when, and in the order
+    /// in which, it would have had it been scheduled at each change: it is timed by the
+    /// same state, and nothing else was scheduled in between.
     fn schedule_link<E: Copy + From<StorageEvent>>(
         &mut self,
         s: usize,
         l: usize,
         scheduler: &mut Scheduler<E>,
     ) {
-        let now = scheduler.now();
-        let st = &mut self.stores[s];
-        let link = &mut st.links[l];
+        let link = &mut self.stores[s].links[l];
         if let Some(key) = link.event.take() {
             scheduler.cancel(key);
         }
-        while let Some(&Reverse((_, p, attempt))) = link.due.peek() {
-            if copy_is_live(&st.piece, &st.attempt, p, attempt) {
-                break;
+        let entry = (s as u32, l as u32);
+        if !link.changed {
+            link.changed = true;
+            self.links_changed.push(entry);
+        } else if self.links_changed.last() != Some(&entry) {
+            self.links_changed.retain(|&e| e != entry);
+            self.links_changed.push(entry);
+        }
+        #[cfg(test)]
+        if !self.hold_links {
+            self.schedule_changed_links(scheduler);
+        }
+    }
+
+    /// Whether links hold their completions back during a burst of copies (the
+    /// default), or schedule them at each change.
+    #[cfg(test)]
+    pub(crate) fn hold_links(&mut self, hold: bool) {
+        self.hold_links = hold;
+    }
+
+    /// Schedules the next completion of each link changed since the last call (see
+    /// [`schedule_link`](Self::schedule_link)). Also for the trial's runner, before it
+    /// moves events in time or continues the trial in a copy.
+    #[inline]
+    pub fn schedule_links<E: Copy + From<StorageEvent>>(&mut self, scheduler: &mut Scheduler<E>) {
+        if !self.links_changed.is_empty() {
+            self.schedule_changed_links(scheduler);
+        }
+    }
+
+    fn schedule_changed_links<E: Copy + From<StorageEvent>>(
+        &mut self,
+        scheduler: &mut Scheduler<E>,
+    ) {
+        let now = scheduler.now();
+        let mut changed = std::mem::take(&mut self.links_changed);
+        for &(s, l) in &changed {
+            let (s, l) = (s as usize, l as usize);
+            let st = &mut self.stores[s];
+            let link = &mut st.links[l];
+            link.changed = false;
+            while let Some((_, p, attempt)) = link.due.peek() {
+                if copy_is_live(&st.piece, &st.attempt, p, attempt) {
+                    break;
+                }
+                link.due.pop();
             }
-            link.due.pop();
+            if let Some((Bytes(finish), _, _)) = link.due.peek() {
+                let hours = (finish - link.served).max(0.0) * f64::from(link.active) / link.rate;
+                let key = scheduler
+                    .schedule_at(now + hours, event(s, EventKind::LinkDone, l as u32).into());
+                link.event = Some(key);
+            }
         }
-        if let Some(&Reverse((Bytes(finish), _, _))) = link.due.peek() {
-            let hours = (finish - link.served).max(0.0) * f64::from(link.active) / link.rate;
-            let key =
-                scheduler.schedule_at(now + hours, event(s, EventKind::LinkDone, l as u32).into());
-            link.event = Some(key);
-        }
+        changed.clear();
+        self.links_changed = changed;
     }
 
     fn link_done<O: Observer, E: Copy + From<StorageEvent>>(
@@ -1495,7 +1783,10 @@ impl<'w> Durability<'w> {
         scheduler: &mut Scheduler<E>,
     ) {
         let now = scheduler.now();
-        let mut done = Vec::new();
+        // Copies done on the link, in order (handling them may choose places, which
+        // uses the rest of the scratch).
+        let mut done = std::mem::take(&mut self.scratch.done);
+        done.clear();
         {
             let st = &mut self.stores[s];
             let link = &mut st.links[l];
@@ -1505,7 +1796,7 @@ impl<'w> Durability<'w> {
             // millisecond: rounding must not leave a copy a few bytes short, to be
             // scheduled again at a time that floating point cannot tell from now.
             let slack = link.rate / f64::from(link.active.max(1)) * COPY_SLACK_HOURS;
-            while let Some(&Reverse((Bytes(finish), p, attempt))) = link.due.peek() {
+            while let Some((Bytes(finish), p, attempt)) = link.due.peek() {
                 if !copy_is_live(&st.piece, &st.attempt, p, attempt) {
                     link.due.pop();
                     continue;
@@ -1519,12 +1810,13 @@ impl<'w> Durability<'w> {
             }
         }
         self.schedule_link(s, l, scheduler);
-        for (p, attempt) in done {
+        for &(p, attempt) in &done {
             let st = &self.stores[s];
             if copy_is_live(&st.piece, &st.attempt, p, attempt) {
                 self.copy_done(s, p, dynamics, scheduler);
             }
         }
+        self.scratch.done = done;
     }
 
     /// After the structure's start: takes in the initial notes (places down or lost
@@ -1559,8 +1851,69 @@ enum Draw {
 
 /// Piece `p`'s stream for `purpose` in its current attempt.
 fn piece_rng(seed: u64, trial: u64, st: &StoreState, p: u32, purpose: Draw) -> ComponentRng {
-    let attempt = combine(st.key[p as usize], u64::from(st.attempt[p as usize]));
+    stream_of(
+        seed,
+        trial,
+        st.key[p as usize],
+        st.attempt[p as usize],
+        purpose,
+    )
+}
+
+/// The stream of the piece with key `key`, in attempt `attempt`, for `purpose`.
+fn stream_of(seed: u64, trial: u64, key: u64, attempt: u32, purpose: Draw) -> ComponentRng {
+    let attempt = combine(key, u64::from(attempt));
     ComponentRng::new(seed, trial, combine(attempt, purpose as u64))
+}
+
+/// [`piece_rng`], derived when first drawn from: a law that draws nothing (a
+/// deterministic one) does not pay for it.
+struct PieceStream {
+    seed: u64,
+    trial: u64,
+    key: u64,
+    attempt: u32,
+    purpose: Draw,
+    rng: Option<ComponentRng>,
+}
+
+impl PieceStream {
+    fn new(seed: u64, trial: u64, st: &StoreState, p: u32, purpose: Draw) -> Self {
+        PieceStream {
+            seed,
+            trial,
+            key: st.key[p as usize],
+            attempt: st.attempt[p as usize],
+            purpose,
+            rng: None,
+        }
+    }
+
+    #[inline]
+    fn rng(&mut self) -> &mut ComponentRng {
+        let (seed, trial) = (self.seed, self.trial);
+        let (key, attempt, purpose) = (self.key, self.attempt, self.purpose);
+        self.rng
+            .get_or_insert_with(|| stream_of(seed, trial, key, attempt, purpose))
+    }
+}
+
+impl TryRng for PieceStream {
+    type Error = Infallible;
+
+    #[inline]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.rng().try_next_u32()
+    }
+
+    #[inline]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        self.rng().try_next_u64()
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.rng().try_fill_bytes(dst)
+    }
 }
 
 fn event(store: usize, kind: EventKind, index: u32) -> StorageEvent {
@@ -1571,7 +1924,70 @@ fn event(store: usize, kind: EventKind, index: u32) -> StorageEvent {
     }
 }
 
+/// The events of a trial, of which durability's are one kind: what durability sees of
+/// the next event.
+pub trait StorageEvents: Copy + From<StorageEvent> {
+    /// The event, if it is one of durability's.
+    fn storage(&self) -> Option<StorageEvent>;
+}
+
 /// An observer that carries durability's notes.
 pub trait HasNotes {
     fn notes(&mut self) -> &mut Notes;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+
+    /// A link's queue gives its copies in the order of a heap of (bytes, piece,
+    /// attempt), whether copies join one at a time or many at one instant, in any order
+    /// of pieces, between looks and removals; and also when bytes do not only grow.
+    #[test]
+    fn due_queue_orders_as_a_heap() {
+        for growing in [true, false] {
+            let mut rng = ComponentRng::new(7, u64::from(growing), 3);
+            let mut queue = DueQueue::default();
+            let mut heap = BinaryHeap::new();
+            let mut served = 0.0;
+            let mut attempt = 0;
+            for i in 0..4_000 {
+                // The queue grows, then mostly drains (its front is then compacted).
+                let most = if i < 2_000 { 10 } else { 80 };
+                match rng.random_range(0..10) {
+                    // A burst of copies joining at one instant, pieces in any order.
+                    0..=3 => {
+                        if growing {
+                            served += f64::from(rng.random_range(0..3u32));
+                        } else {
+                            served = f64::from(rng.random_range(0..50u32));
+                        }
+                        for _ in 0..rng.random_range(1..40) {
+                            attempt += 1;
+                            let entry = (Bytes(served + 100.0), rng.random_range(0..500), attempt);
+                            queue.push(entry);
+                            heap.push(Reverse(entry));
+                        }
+                    }
+                    4..=5 => assert_eq!(queue.peek(), heap.peek().map(|e| e.0)),
+                    _ => {
+                        for _ in 0..rng.random_range(1..most) {
+                            let Some(Reverse(entry)) = heap.pop() else {
+                                break;
+                            };
+                            assert_eq!(queue.peek(), Some(entry));
+                            queue.pop();
+                        }
+                    }
+                }
+            }
+            while let Some(Reverse(entry)) = heap.pop() {
+                assert_eq!(queue.peek(), Some(entry));
+                queue.pop();
+            }
+            assert_eq!(queue.peek(), None);
+        }
+    }
 }

@@ -2,7 +2,9 @@
 //! each service, and each SLA the way its contract measures it.
 
 use crate::autoscaling::{Autoscaler, HasScaleNotes, ScaleEvent};
-use crate::durability::{Durability, DurabilityOutcome, HasNotes, Notes, PieceEvent, StorageEvent};
+use crate::durability::{
+    Durability, DurabilityOutcome, HasNotes, Notes, PieceEvent, StorageEvent, StorageEvents,
+};
 use crate::engine::{self, Model, Scheduler, Time};
 use crate::health::{HasHealthNotes, HealthChecks, HealthEvent};
 use crate::reliability::{Dynamics, NodeId, Observer, WatchedChanges};
@@ -511,6 +513,16 @@ impl From<StorageEvent> for TrialEvent {
     }
 }
 
+impl StorageEvents for TrialEvent {
+    #[inline]
+    fn storage(&self) -> Option<StorageEvent> {
+        match self {
+            TrialEvent::Storage(event) => Some(*event),
+            _ => None,
+        }
+    }
+}
+
 /// A trial's model: the components' dynamics, and stored data on top of them.
 #[derive(Debug, Clone)]
 struct TrialModel<'w> {
@@ -884,6 +896,9 @@ impl TrialRunner<'_> {
         if changes.is_empty() {
             return;
         }
+        // Completions durability holds back until a burst of copies ends are scheduled
+        // first, so that retiming sees every pending event.
+        self.model.durability.schedule_links(&mut self.scheduler);
         let now = self.scheduler.now();
         let dynamics = &mut self.model.dynamics;
         let mut drawn: Vec<(NodeId, Option<Time>, bool)> = changes
@@ -914,6 +929,8 @@ impl TrialRunner<'_> {
     /// continues the same present with a future independent of this one's.
     pub fn fork(&self, seed: u64, trial: u64) -> Self {
         let mut child = self.clone();
+        // As in `redraw_failures`: every pending event in the scheduler first.
+        child.model.durability.schedule_links(&mut child.scheduler);
         child.model.dynamics.reseed(seed, trial);
         child.model.durability.reseed(seed, trial);
         child.model.autoscaler.reseed(seed, trial);
@@ -1226,5 +1243,72 @@ mod readability_tests {
         let (checks, unreadable) = check_readability(&world, 4);
         assert!(checks > 100_000, "{checks} checks");
         assert!(unreadable > 1_000, "{unreadable} unreadable");
+    }
+
+    /// Events with their times, in the order they fired.
+    type Fired = Vec<(Time, TrialEvent)>;
+
+    /// Every event of trial `trial` of `runner`, with its time; and of a copy of the
+    /// trial forked after its `fork_at`-th event, if it gets that far.
+    fn events_of(runner: &mut TrialRunner, trial: u64, fork_at: usize) -> (Fired, Fired) {
+        let mut fork = None;
+        let mut events = Vec::new();
+        runner.begin(runner.world.default_seed, trial);
+        while let Step::Fired(event) = runner.step() {
+            events.push((runner.now(), event));
+            if events.len() == fork_at {
+                fork = Some(runner.fork(9, trial));
+            }
+        }
+        let mut forked = Vec::new();
+        if let Some(mut child) = fork {
+            while let Step::Fired(event) = child.step() {
+                forked.push((child.now(), event));
+            }
+        }
+        (events, forked)
+    }
+
+    #[test]
+    fn links_holding_completions_through_a_burst_change_no_event() {
+        // Two replicas of each group in the flooded site, one in each other: a flood
+        // loses 40 pieces at once, noticed together, whose copies share links.
+        let world = busy_world(json!({
+            "object_groups": 20,
+            "replicas": 4,
+            "placement": { "per_datacenter": { "a": 1, "b": 1, "c": 2 } },
+            "object_group_size": "50 GB",
+            "repair": {
+                "detection": "15 min",
+                "bandwidth": {
+                    "within_datacenter": "1 Gbit/s",
+                    "between_datacenters": "100 Mbit/s"
+                }
+            }
+        }));
+        let mut holding = TrialRunner::new(&world);
+        let mut at_once = TrialRunner::new(&world);
+        at_once.model.durability.hold_links(false);
+        let mut bursts = 0;
+        for trial in 0..100 {
+            for fork_at in [200, 1_000] {
+                let held = events_of(&mut holding, trial, fork_at);
+                let each = events_of(&mut at_once, trial, fork_at);
+                assert_eq!(held, each, "trial {trial}");
+                bursts += held
+                    .0
+                    .windows(2)
+                    .filter(|pair| {
+                        pair[0].0 == pair[1].0
+                            && matches!(pair[0].1, TrialEvent::Storage(_))
+                            && matches!(pair[1].1, TrialEvent::Storage(_))
+                    })
+                    .count();
+            }
+        }
+        assert!(
+            bursts > 100,
+            "{bursts} storage events at the instant of the one before"
+        );
     }
 }
