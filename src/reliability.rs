@@ -127,6 +127,8 @@ pub struct Structure {
     ride_through: Vec<f64>,
     /// Per edge: the key of its ride-through stream (used only for flagged edges).
     edge_key: Vec<u64>,
+    /// The nodes with inputs, in order: only they count inputs down.
+    with_inputs: Vec<u32>,
     names: Vec<String>,
 }
 
@@ -343,6 +345,9 @@ impl StructureBuilder {
             edge_key[slot] = streams::combine(self.keys[from as usize], self.keys[to as usize]);
             fill[from as usize] += 1;
         }
+        let with_inputs = (0..nodes as u32)
+            .filter(|&i| self.input_count[i as usize] > 0)
+            .collect();
         let nodes = (0..=nodes)
             .map(|i| NodeInfo {
                 process: self.process_of.get(i).copied().unwrap_or(NO_PROCESS),
@@ -358,6 +363,7 @@ impl StructureBuilder {
             dependent,
             ride_through,
             edge_key,
+            with_inputs,
             names: self.names,
         }
     }
@@ -568,8 +574,8 @@ impl<'s, O: Observer> Dynamics<'s, O> {
     ) {
         let s = self.structure;
         self.links_followed = 0;
-        for state in &mut self.state {
-            state.inputs_down = 0;
+        for &node in &s.with_inputs {
+            self.state[node as usize].inputs_down = 0;
         }
         self.edge_down.fill(false);
         for (edge, &word) in s.dependent.iter().enumerate() {

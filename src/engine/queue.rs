@@ -25,12 +25,15 @@
 //! name outlives its event harmlessly. Growing the bucket count and retiming relink
 //! entries where they are, so slots, and names, never change while events wait.
 
-/// One pending event.
+/// One pending event, in its slot of the slab, linked to the next entry of its list.
+/// The link shares the entry's last word with a small event (24 bytes for a 4-byte
+/// event, where a separate slot around the entry would take 32).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry<E> {
     pub time: f64,
     pub seq: u64,
     pub event: E,
+    next: u32,
 }
 
 impl<E: Copy> Entry<E> {
@@ -39,13 +42,6 @@ impl<E: Copy> Entry<E> {
     fn after(&self, other: &Entry<E>) -> bool {
         self.time > other.time || (self.time == other.time && self.seq > other.seq)
     }
-}
-
-/// An entry in the slab, linked to the next entry of its bucket.
-#[derive(Debug, Clone, Copy)]
-struct Slot<E> {
-    entry: Entry<E>,
-    next: u32,
 }
 
 const NIL: u32 = u32::MAX;
@@ -64,7 +60,7 @@ const LOAD: usize = 2;
 pub(crate) struct CalendarQueue<E> {
     /// First slot of each bucket's list, or `NIL`.
     heads: Vec<u32>,
-    slots: Vec<Slot<E>>,
+    slots: Vec<Entry<E>>,
     /// First free slot, linked through `next`, or `NIL`.
     free: u32,
     /// Buckets per unit of time: `heads.len() / horizon`.
@@ -174,7 +170,7 @@ impl<E: Copy> CalendarQueue<E> {
     /// links are only ever made to slots in the slab, which never shrinks except in
     /// `reset` and `grow`, and those clear every link with it.
     #[inline]
-    unsafe fn cell(&self, index: u32) -> &Slot<E> {
+    unsafe fn cell(&self, index: u32) -> &Entry<E> {
         debug_assert!(
             (index as usize) < self.slots.len(),
             "a link out of the slab"
@@ -188,7 +184,7 @@ impl<E: Copy> CalendarQueue<E> {
     /// # Safety
     /// As for [`cell`](Self::cell).
     #[inline]
-    unsafe fn cell_mut(&mut self, index: u32) -> &mut Slot<E> {
+    unsafe fn cell_mut(&mut self, index: u32) -> &mut Entry<E> {
         debug_assert!(
             (index as usize) < self.slots.len(),
             "a link out of the slab"
@@ -202,7 +198,12 @@ impl<E: Copy> CalendarQueue<E> {
     #[inline]
     pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64) -> u32 {
         debug_assert!(seq != FREE, "sequence numbers run out");
-        let entry = Entry { time, seq, event };
+        let entry = Entry {
+            time,
+            seq,
+            event,
+            next: NIL,
+        };
         // A slot: a free one, else a new one at the end of the slab. Only then can the
         // population reach a new high (every slot holds an entry), and only then is it
         // compared with the population at which the bucket count doubles.
@@ -215,7 +216,7 @@ impl<E: Copy> CalendarQueue<E> {
             if self.slots.len() >= self.grow_at {
                 self.grow(now);
             }
-            self.slots.push(Slot { entry, next: NIL });
+            self.slots.push(entry);
             (self.slots.len() - 1) as u32
         };
         let index = self.bucket_of(time);
@@ -223,7 +224,7 @@ impl<E: Copy> CalendarQueue<E> {
         if index == self.bucket {
             // SAFETY: `slot` was just taken from the free list or the end of the slab.
             unsafe {
-                self.cell_mut(slot).entry = entry;
+                *self.cell_mut(slot) = entry;
                 if !self.insert_at_an_end(slot) {
                     self.insert_inside(slot);
                 }
@@ -235,7 +236,7 @@ impl<E: Copy> CalendarQueue<E> {
                 let head = self.heads.get_unchecked_mut(index);
                 let next = *head;
                 *head = slot;
-                *self.cell_mut(slot) = Slot { entry, next };
+                *self.cell_mut(slot) = Entry { next, ..entry };
             }
         }
         self.len += 1;
@@ -248,7 +249,7 @@ impl<E: Copy> CalendarQueue<E> {
         if self
             .slots
             .get(slot as usize)
-            .is_none_or(|cell| cell.entry.seq != seq)
+            .is_none_or(|cell| cell.seq != seq)
         {
             return;
         }
@@ -280,7 +281,7 @@ impl<E: Copy> CalendarQueue<E> {
     fn release(&mut self, slot: u32) {
         let free = self.free;
         let cell = &mut self.slots[slot as usize];
-        cell.entry.seq = FREE;
+        cell.seq = FREE;
         cell.next = free;
         self.free = slot;
     }
@@ -299,11 +300,11 @@ impl<E: Copy> CalendarQueue<E> {
         // Somewhere after `first` and before `last`: the scan stops by `last`
         // (bounds-checked, as it is rare and relies on the list's order).
         let slots = &mut self.slots[..];
-        let entry = slots[slot as usize].entry;
+        let entry = slots[slot as usize];
         let mut at = self.first;
         loop {
             let next = slots[at as usize].next;
-            if slots[next as usize].entry.after(&entry) {
+            if slots[next as usize].after(&entry) {
                 slots[slot as usize].next = next;
                 slots[at as usize].next = slot;
                 return;
@@ -323,17 +324,17 @@ impl<E: Copy> CalendarQueue<E> {
         // SAFETY: `slot` is a link, and so are `first` and `last` when `first` is not
         // `NIL` (a stale `last` is never read).
         unsafe {
-            let entry = self.cell(slot).entry;
+            let entry = *self.cell(slot);
             if first == NIL {
                 self.cell_mut(slot).next = NIL;
                 self.first = slot;
                 self.last = slot;
-            } else if entry.after(&self.cell(last).entry) {
+            } else if entry.after(self.cell(last)) {
                 // The commonest case, and every tie with the latest: append.
                 self.cell_mut(slot).next = NIL;
                 self.cell_mut(last).next = slot;
                 self.last = slot;
-            } else if self.cell(first).entry.after(&entry) {
+            } else if self.cell(first).after(&entry) {
                 self.cell_mut(slot).next = first;
                 self.first = slot;
             } else {
@@ -350,16 +351,16 @@ impl<E: Copy> CalendarQueue<E> {
     fn insert_inside(&mut self, slot: u32) {
         let first = self.first;
         let slots = &mut self.slots[..];
-        let entry = slots[slot as usize].entry;
+        let entry = slots[slot as usize];
         let finger = self.finger;
         let resume = finger != NIL && {
-            let at = &slots[finger as usize].entry;
-            at.seq == self.finger_seq && !slots[first as usize].entry.after(at) && entry.after(at)
+            let at = &slots[finger as usize];
+            at.seq == self.finger_seq && !slots[first as usize].after(at) && entry.after(at)
         };
         let mut at = if resume { finger } else { first };
         loop {
             let next = slots[at as usize].next;
-            if slots[next as usize].entry.after(&entry) {
+            if slots[next as usize].after(&entry) {
                 slots[slot as usize].next = next;
                 slots[at as usize].next = slot;
                 self.finger = slot;
@@ -373,7 +374,7 @@ impl<E: Copy> CalendarQueue<E> {
     /// The earliest event, if it is already at hand (in the bucket being drained).
     #[inline]
     pub fn peek_near(&self) -> Option<&Entry<E>> {
-        self.slots.get(self.first as usize).map(|cell| &cell.entry)
+        self.slots.get(self.first as usize)
     }
 
     /// Removes and returns the earliest event that was not cancelled (discarding the
@@ -395,8 +396,8 @@ impl<E: Copy> CalendarQueue<E> {
             // The slot joins the free list; its entry is copied out (a freed slot is
             // never read again until reused, but for its `FREE` sequence number).
             cell.next = free;
-            let entry = cell.entry;
-            cell.entry.seq = FREE;
+            let entry = *cell;
+            cell.seq = FREE;
             self.first = next;
             self.free = slot;
             self.len -= 1;
@@ -417,7 +418,7 @@ impl<E: Copy> CalendarQueue<E> {
                 self.release(slot);
                 continue;
             }
-            let entry = &mut self.slots[slot as usize].entry;
+            let entry = &mut self.slots[slot as usize];
             let at = retime(entry.event, entry.time).max(now);
             if at < self.horizon {
                 entry.time = at;
@@ -454,7 +455,7 @@ impl<E: Copy> CalendarQueue<E> {
     /// Links `slot`, out of every list, into its bucket (sorted into place in the
     /// current one).
     fn link(&mut self, slot: u32) {
-        let index = self.bucket_of(self.slots[slot as usize].entry.time);
+        let index = self.bucket_of(self.slots[slot as usize].time);
         debug_assert!(index >= self.bucket, "event in the past");
         if index == self.bucket {
             // SAFETY: `slot` is in the slab.
@@ -507,7 +508,7 @@ impl<E: Copy> CalendarQueue<E> {
         }
         let slots = &self.slots;
         all.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&slots[a as usize].entry, &slots[b as usize].entry);
+            let (a, b) = (&slots[a as usize], &slots[b as usize]);
             if a.after(b) {
                 std::cmp::Ordering::Greater
             } else if b.after(a) {
