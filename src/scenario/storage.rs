@@ -318,13 +318,17 @@ fn place_per_datacenter(
     let mut pieces = Vec::with_capacity(object_groups as usize * per as usize);
     let mut racks_used: Vec<u32> = Vec::new();
     let mut chosen: Vec<u32> = Vec::new();
+    // Each data centre's racks, found once (not once per group).
+    let racks_in: Vec<Vec<(u32, u32)>> = per_datacenter
+        .iter()
+        .map(|&(dc, _)| racks_of(anchors, datacenters[dc].anchors.clone()))
+        .collect();
     for g in 0..object_groups {
-        for &(dc, count) in per_datacenter {
+        for (&(dc, count), racks) in per_datacenter.iter().zip(&racks_in) {
             let site = &datacenters[dc];
             let key = key_of(&format!("placement:{service}:{g}:{}", site.id));
             let mut rng = streams::world_stream(seed, key);
             let range = site.anchors.clone();
-            let racks = racks_of(anchors, range.clone());
             let places = range.len();
             racks_used.clear();
             chosen.clear();
