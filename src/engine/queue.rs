@@ -5,7 +5,9 @@
 //! the bucket that covers its time. A bucket is a singly linked list threaded through
 //! one slab of entries, so inserting an event writes one entry (into a slot freed a
 //! moment ago, still in cache) and one bucket head (a small array). When the clock
-//! reaches a bucket, its list is relinked in place into order, earliest first, and
+//! reaches a bucket, its list is relinked in place into order, earliest first (by
+//! insertion, or, past a few entries, by one sort: events crowded into one bucket, as a
+//! flood's thousands of losses are, cost O(n log n) and not O(n²)), and
 //! events are popped from its front; later insertions into that bucket are linked into
 //! their place (at once when they come first or last, as ties and late events do;
 //! after a scan otherwise, from the front, or from where the previous such insertion
