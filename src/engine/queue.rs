@@ -610,6 +610,23 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_into_a_later_bucket_is_sorted_at_once() {
+        // 5,000 events into one later bucket ([500, 600) of a 1,600 horizon cut in 16),
+        // at 50 distinct times in scrambled order, so that many tie: far more than are
+        // sorted by insertion. They must pop by time, then by scheduling order.
+        let mut queue = CalendarQueue::new(1600.0);
+        let mut reference = Vec::new();
+        for seq in 0..5_000u64 {
+            let time = 500.0 + ((seq * 37) % 50) as f64 * 1.9;
+            queue.push(time, seq, seq, 0.0);
+            reference.push((time, seq));
+        }
+        let out: Vec<_> = std::iter::from_fn(|| queue.pop().map(|e| (e.time, e.seq))).collect();
+        reference.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        assert_eq!(out, reference);
+    }
+
+    #[test]
     fn a_crowded_current_bucket_keeps_order() {
         // 20 events in the first of 16 buckets ([0, 100) of a 1,600 horizon), some
         // sharing a time; after the first pop, 12 more into that bucket, most of them
