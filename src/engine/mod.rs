@@ -284,8 +284,8 @@ mod tests {
     fn random_schedules_and_cancellations_match_a_reference() {
         // Events scheduled at pseudo-random times (ties common), some cancelled while
         // pending, some after they fired, some twice, in slots beyond the first words
-        // of the cancellation bitset, across growths of the bucket count; what fires must be exactly the
-        // pending, uncancelled events in (time, scheduling) order.
+        // of the cancellation bitset, across growths of the bucket count; what fires
+        // must be exactly the pending, uncancelled events in (time, scheduling) order.
         let horizon = 500.0;
         let mut scheduler: Scheduler<u64> = Scheduler::new(horizon);
         let mut reference = std::collections::BTreeMap::new();
