@@ -14,6 +14,9 @@
 //! went when the new event comes after it, so that a burst of events scheduled at one
 //! instant inside the bucket costs one scan). An entry is written once and never
 //! moves: sorting relinks, it copies nothing.
+//! A bucket crowded by insertions at scattered times inside it (a scan would pass more
+//! than a few dozen entries) keeps its entries in a binary heap instead until it is
+//! drained, so that no burst costs O(n²).
 //! Insertion and removal cost O(1) on average when the population is spread over the
 //! horizon, whatever its size; the bucket count doubles as the population grows so that
 //! buckets stay small.
@@ -27,6 +30,9 @@
 //! name outlives its event harmlessly. Growing the bucket count and retiming relink
 //! entries where they are, so slots, and names, never change while events wait.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 /// One pending event, in its slot of the slab, linked to the next entry of its list.
 /// The link shares the entry's last word with a small event (24 bytes for a 4-byte
 /// event, where a separate slot around the entry would take 32).
@@ -36,6 +42,13 @@ pub(crate) struct Entry<E> {
     pub seq: u64,
     pub event: E,
     next: u32,
+}
+
+/// The heap key of an entry of a crowded bucket: its time (non-negative, so its bits
+/// order as it does; `+ 0.0` makes a negative zero positive), its sequence number,
+/// then its slot.
+fn heap_key<E>(entry: &Entry<E>, slot: u32) -> (u64, u64, u32) {
+    ((entry.time + 0.0).to_bits(), entry.seq, slot)
 }
 
 impl<E: Copy> Entry<E> {
@@ -55,6 +68,9 @@ const MAX_BUCKETS: usize = 1 << 22;
 /// Entries of a bucket sorted by insertion, one at a time, before the rest is sorted
 /// with them at once.
 const SORT_ABOVE: usize = 16;
+/// Steps an insertion inside the current list may scan; past them, the bucket's
+/// entries move to a heap (see `crowded`).
+const SCAN_AT_MOST: usize = 32;
 /// Entries per bucket, on average, before the bucket count doubles.
 const LOAD: usize = 2;
 
@@ -86,6 +102,13 @@ pub(crate) struct CalendarQueue<E> {
     len: usize,
     /// Room for sorting a crowded bucket's slots.
     scratch: Vec<u32>,
+    /// Whether the current bucket is crowded: so many events were scheduled at
+    /// scattered times inside it (thousands of losses noticed after random delays) that
+    /// linking each into its place would cost a long scan. Its entries then wait in
+    /// `heap`, ordered by (time, sequence number), but for the earliest, which
+    /// `take_next_bucket` moves into the list (of one entry) to be popped.
+    crowded: bool,
+    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
     /// One bit per slot: the event in it was cancelled (and is still linked).
     cancelled: Vec<u64>,
     /// Bits set in `cancelled`: while 0, popping checks nothing more.
@@ -111,6 +134,8 @@ impl<E: Copy> CalendarQueue<E> {
             finger_seq: 0,
             len: 0,
             scratch: Vec::new(),
+            crowded: false,
+            heap: BinaryHeap::new(),
             cancelled: Vec::new(),
             cancelled_count: 0,
             grow_at: 0,
@@ -123,6 +148,8 @@ impl<E: Copy> CalendarQueue<E> {
     pub fn reset(&mut self, horizon: f64) {
         self.heads.fill(NIL);
         self.slots.clear();
+        self.crowded = false;
+        self.heap.clear();
         self.free = NIL;
         self.first = NIL;
         self.last = NIL;
@@ -227,7 +254,7 @@ impl<E: Copy> CalendarQueue<E> {
             // SAFETY: `slot` was just taken from the free list or the end of the slab.
             unsafe {
                 *self.cell_mut(slot) = entry;
-                if !self.insert_at_an_end(slot) {
+                if self.crowded || !self.insert_at_an_end(slot) {
                     self.insert_inside(slot);
                 }
             }
@@ -348,35 +375,62 @@ impl<E: Copy> CalendarQueue<E> {
 
     /// Links a newly scheduled `slot` into the current list, inside it (after its first
     /// entry and before its last), scanning from the finger when the entry comes after
-    /// it, else from the first entry. Out of line: rare outside bursts.
+    /// it, else from the first entry; or, when that scan would be long or the bucket is
+    /// crowded already, puts it in the heap. Out of line: rare outside bursts.
     #[inline(never)]
     fn insert_inside(&mut self, slot: u32) {
-        let first = self.first;
-        let slots = &mut self.slots[..];
-        let entry = slots[slot as usize];
-        let finger = self.finger;
-        let resume = finger != NIL && {
-            let at = &slots[finger as usize];
-            at.seq == self.finger_seq && !slots[first as usize].after(at) && entry.after(at)
-        };
-        let mut at = if resume { finger } else { first };
-        loop {
-            let next = slots[at as usize].next;
-            if slots[next as usize].after(&entry) {
-                slots[slot as usize].next = next;
-                slots[at as usize].next = slot;
-                self.finger = slot;
-                self.finger_seq = entry.seq;
-                return;
+        if !self.crowded {
+            let first = self.first;
+            let slots = &mut self.slots[..];
+            let entry = slots[slot as usize];
+            let finger = self.finger;
+            let resume = finger != NIL && {
+                let at = &slots[finger as usize];
+                at.seq == self.finger_seq && !slots[first as usize].after(at) && entry.after(at)
+            };
+            let mut at = if resume { finger } else { first };
+            for _ in 0..SCAN_AT_MOST {
+                let next = slots[at as usize].next;
+                if slots[next as usize].after(&entry) {
+                    slots[slot as usize].next = next;
+                    slots[at as usize].next = slot;
+                    self.finger = slot;
+                    self.finger_seq = entry.seq;
+                    return;
+                }
+                at = next;
             }
+            self.crowded = true;
+            self.finger = NIL;
+        }
+        // Crowded: the list's entries (all of them when it becomes so, else the one
+        // taken from the heap to be popped) join the heap, and so does this one.
+        let mut at = std::mem::replace(&mut self.first, NIL);
+        while at != NIL {
+            let next = self.slots[at as usize].next;
+            self.heap
+                .push(Reverse(heap_key(&self.slots[at as usize], at)));
             at = next;
         }
+        self.heap
+            .push(Reverse(heap_key(&self.slots[slot as usize], slot)));
     }
 
     /// The earliest event, if it is already at hand (in the bucket being drained).
     #[inline]
     pub fn peek_near(&self) -> Option<&Entry<E>> {
-        self.slots.get(self.first as usize)
+        match self.slots.get(self.first as usize) {
+            Some(entry) => Some(entry),
+            None if self.crowded => self.peek_heap(),
+            None => None,
+        }
+    }
+
+    /// The earliest entry of a crowded bucket's heap.
+    #[inline(never)]
+    fn peek_heap(&self) -> Option<&Entry<E>> {
+        let &Reverse((_, _, slot)) = self.heap.peek()?;
+        self.slots.get(slot as usize)
     }
 
     /// Removes and returns the earliest event that was not cancelled (discarding the
@@ -441,6 +495,8 @@ impl<E: Copy> CalendarQueue<E> {
             waiting.push(slot);
             slot = self.slots[slot as usize].next;
         }
+        waiting.extend(self.heap.drain().map(|Reverse((_, _, slot))| slot));
+        self.crowded = false;
         for index in self.bucket..self.heads.len() {
             let mut slot = std::mem::replace(&mut self.heads[index], NIL);
             while slot != NIL {
@@ -461,16 +517,22 @@ impl<E: Copy> CalendarQueue<E> {
         debug_assert!(index >= self.bucket, "event in the past");
         if index == self.bucket {
             // SAFETY: `slot` is in the slab.
-            unsafe { self.insert_current(slot) };
+            if self.crowded || !unsafe { self.insert_at_an_end(slot) } {
+                self.insert_inside(slot);
+            }
         } else {
             self.slots[slot as usize].next = self.heads[index];
             self.heads[index] = slot;
         }
     }
 
-    /// Moves on to the next bucket that holds events (there is one) and sorts its list.
+    /// Moves on to the next bucket that holds events (there is one) and sorts its list;
+    /// or, while the current bucket is crowded, takes the earliest of its entries.
     #[inline]
     fn take_next_bucket(&mut self) {
+        if self.crowded && self.take_from_heap() {
+            return;
+        }
         let mut slot = NIL;
         while slot == NIL {
             self.bucket += 1;
@@ -491,6 +553,24 @@ impl<E: Copy> CalendarQueue<E> {
             unsafe { self.insert_current(slot) };
             slot = next;
             sorted += 1;
+        }
+    }
+
+    /// Makes the heap's earliest entry the current list, if there is one; else the
+    /// bucket is no longer crowded.
+    #[inline(never)]
+    fn take_from_heap(&mut self) -> bool {
+        match self.heap.pop() {
+            Some(Reverse((_, _, slot))) => {
+                self.slots[slot as usize].next = NIL;
+                self.first = slot;
+                self.last = slot;
+                true
+            }
+            None => {
+                self.crowded = false;
+                false
+            }
         }
     }
 
@@ -610,6 +690,42 @@ mod tests {
     }
 
     #[test]
+    fn scattered_insertions_into_the_current_bucket_keep_order() {
+        // After the first pop, 5,000 events at scattered times inside the current bucket
+        // ([0, 100) of a 1,600 horizon cut in 16), some tying, with pops in between:
+        // the bucket becomes crowded (its entries go to a heap). They must pop by time,
+        // then by scheduling order, and what is at hand must be the next event.
+        let mut queue = CalendarQueue::new(1600.0);
+        let mut reference = std::collections::BTreeSet::new();
+        queue.push(1.0, 0, 0, 0.0);
+        reference.insert((1.0f64.to_bits(), 0));
+        let mut now = 0.0;
+        for seq in 1..5_000u64 {
+            let time = now + ((seq * 7919) % 997) as f64 / 997.0 * (99.0 - now) / 2.0;
+            queue.push(time, seq, seq, now);
+            reference.insert((time.to_bits(), seq));
+            if seq % 3 == 0 {
+                let expected = reference.pop_first();
+                let popped = queue.pop().map(|e| (e.time.to_bits(), e.seq));
+                assert_eq!(popped, expected);
+                now = f64::from_bits(expected.unwrap().0);
+                if let Some(near) = queue.peek_near() {
+                    assert_eq!(
+                        Some((near.time.to_bits(), near.seq)),
+                        reference.first().copied()
+                    );
+                }
+            }
+        }
+        assert!(queue.crowded, "the bucket never became crowded");
+        while let Some(expected) = reference.pop_first() {
+            let popped = queue.pop().map(|e| (e.time.to_bits(), e.seq));
+            assert_eq!(popped, Some(expected));
+        }
+        assert!(queue.pop().is_none());
+    }
+
+    #[test]
     fn a_burst_into_a_later_bucket_is_sorted_at_once() {
         // 5,000 events into one later bucket ([500, 600) of a 1,600 horizon cut in 16),
         // at 50 distinct times in scrambled order, so that many tie: far more than are
@@ -694,7 +810,12 @@ mod tests {
                 if let Some((bits, _)) = expected {
                     now = f64::from_bits(bits);
                 }
-                assert_eq!(queue.peek_near().is_some(), queue.first != NIL);
+                // What is at hand, if anything, is exactly the next event.
+                if let Some(near) = queue.peek_near() {
+                    let next = reference.first().copied();
+                    assert_eq!(Some((near.time.to_bits(), near.seq)), next);
+                }
+                assert!(queue.peek_near().is_some() || queue.first == NIL);
             }
             assert_eq!(queue.len(), reference.len());
         }
