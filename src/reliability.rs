@@ -467,7 +467,9 @@ impl NodeState {
     /// `observer` if the node is watched; returns whether it changed.
     #[inline]
     fn update<O: Observer>(&mut self, observer: &mut O, now: Time) -> bool {
-        let up = self.own_up && self.requirement_holds();
+        // `&`, not `&&`: both are cheap, and a branch on `own_up`, which alternates
+        // with every event of a node, would be mispredicted half the time.
+        let up = self.own_up & self.requirement_holds();
         if up == self.effective_up {
             return false;
         }
@@ -721,13 +723,26 @@ impl<'s, O: Observer> Dynamics<'s, O> {
 }
 
 impl<O: Observer> Dynamics<'_, O> {
-    /// Loads `node`'s state early: in a big system it is far away in memory, and the
-    /// load then overlaps the current event's work.
+    /// Asks the processor to fetch `node`'s state early: in a big system it is far away
+    /// in memory, and the fetch then overlaps the current event's work. A hint: it
+    /// changes nothing, and does nothing on processors without the instruction.
     #[inline]
     pub fn prefetch(&self, node: NodeId) {
-        if let Some(state) = self.state.get(node.index()) {
-            std::hint::black_box(state.own_up);
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // A prefetch never faults, so the address need not be in bounds. A state
+            // may straddle two cache lines: its first and last bytes are fetched.
+            let address = self.state.as_ptr().wrapping_add(node.index());
+            let last = address.wrapping_add(1).cast::<i8>().wrapping_sub(1);
+            // SAFETY: a prefetch reads nothing the program sees, whatever the address.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(address.cast());
+                _mm_prefetch::<_MM_HINT_T0>(last);
+            }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = node;
     }
 
     /// `node`'s own process changes phase: the event scheduled for it fires. Works on a
