@@ -23,7 +23,7 @@
 //!
 //! The module knows nothing of what the nodes stand for.
 
-use crate::engine::{Model, Scheduler, Time};
+use crate::engine::{self, Model, Scheduler, Time};
 use crate::laws::{Law, ResidualPlan};
 use crate::streams::{self, ComponentRng, TrialStreams};
 use rand::RngExt;
@@ -724,25 +724,10 @@ impl<'s, O: Observer> Dynamics<'s, O> {
 
 impl<O: Observer> Dynamics<'_, O> {
     /// Asks the processor to fetch `node`'s state early: in a big system it is far away
-    /// in memory, and the fetch then overlaps the current event's work. A hint: it
-    /// changes nothing, and does nothing on processors without the instruction.
+    /// in memory, and the fetch then overlaps the current event's work.
     #[inline]
     pub fn prefetch(&self, node: NodeId) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            // A prefetch never faults, so the address need not be in bounds. A state
-            // may straddle two cache lines: its first and last bytes are fetched.
-            let address = self.state.as_ptr().wrapping_add(node.index());
-            let last = address.wrapping_add(1).cast::<i8>().wrapping_sub(1);
-            // SAFETY: a prefetch reads nothing the program sees, whatever the address.
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(address.cast());
-                _mm_prefetch::<_MM_HINT_T0>(last);
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = node;
+        engine::prefetch(&self.state, node.index());
     }
 
     /// `node`'s own process changes phase: the event scheduled for it fires. Works on a
