@@ -135,9 +135,8 @@ impl<E: Copy> Scheduler<E> {
         self.queue.retime(self.now, retime);
     }
 
-    /// The next event if it is cheap to see (no search), else `None`: for
-    /// [`Model::prepare`], and for a model that waits to see whether the next event is
-    /// one of its own. When it is `Some`, it is exactly the first event in line: the one
+    /// The next event if it is cheap to see (no search), else `None`: for a model that
+    /// waits to see whether the next event is one of its own. When it is `Some`, it is exactly the first event in line: the one
     /// that fires next unless it was cancelled.
     #[inline]
     pub fn peek_near(&self) -> Option<&E> {
@@ -147,7 +146,15 @@ impl<E: Copy> Scheduler<E> {
     /// Removes the next event, advances the clock to its time and returns it.
     #[inline]
     pub fn next_event(&mut self) -> Option<(Time, E)> {
-        let entry = self.queue.pop()?;
+        self.next_event_looking_ahead(|_| {})
+    }
+
+    /// [`next_event`](Self::next_event), showing `ahead` events that will fire soon
+    /// (from time to time, a few at once, the returned one among them): for
+    /// [`Model::prepare`].
+    #[inline]
+    pub fn next_event_looking_ahead(&mut self, ahead: impl FnMut(&E)) -> Option<(Time, E)> {
+        let entry = self.queue.pop(ahead)?;
         self.now = entry.time;
         self.fired += 1;
         Some((entry.time, entry.event))
@@ -158,8 +165,8 @@ impl<E: Copy> Scheduler<E> {
 /// values (copied in and out of the queue): typically an index.
 pub trait Model {
     type Event: Copy;
-    /// A hint that `event` is likely to be handled next: a model may start fetching
-    /// what it will need, so that the memory access overlaps the current event's work.
+    /// A hint that `event` will be handled soon: a model may start fetching what it
+    /// will need, so that the memory access overlaps the work before.
     #[inline]
     fn prepare(&self, _event: &Self::Event) {}
     /// Handles one event at time `scheduler.now()`, possibly scheduling more.
@@ -192,10 +199,7 @@ pub fn prefetch<T>(items: &[T], index: usize) {
 /// Fires events in order until none is left before the horizon; returns how many fired.
 pub fn run<M: Model>(model: &mut M, scheduler: &mut Scheduler<M::Event>) -> u64 {
     let start = scheduler.events_fired();
-    while let Some((_, event)) = scheduler.next_event() {
-        if let Some(next) = scheduler.peek_near() {
-            model.prepare(next);
-        }
+    while let Some((_, event)) = scheduler.next_event_looking_ahead(|next| model.prepare(next)) {
         model.handle(event, scheduler);
     }
     scheduler.events_fired() - start
@@ -209,10 +213,7 @@ pub fn run_within<M: Model>(
     budget: u64,
 ) -> Result<u64, u64> {
     let start = scheduler.events_fired();
-    while let Some((_, event)) = scheduler.next_event() {
-        if let Some(next) = scheduler.peek_near() {
-            model.prepare(next);
-        }
+    while let Some((_, event)) = scheduler.next_event_looking_ahead(|next| model.prepare(next)) {
         model.handle(event, scheduler);
         if scheduler.events_fired() - start >= budget && scheduler.pending() > 0 {
             return Err(budget);

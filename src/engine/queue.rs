@@ -434,15 +434,17 @@ impl<E: Copy> CalendarQueue<E> {
     }
 
     /// Removes and returns the earliest event that was not cancelled (discarding the
-    /// cancelled ones before it).
+    /// cancelled ones before it). When that takes the next bucket, `ahead` sees each of
+    /// its events, the one returned included, and, if the bucket after it holds
+    /// events, the latest scheduled of them: events that will soon fire.
     #[inline]
-    pub fn pop(&mut self) -> Option<Entry<E>> {
+    pub fn pop(&mut self, mut ahead: impl FnMut(&E)) -> Option<Entry<E>> {
         loop {
             if self.first == NIL {
                 if self.len == 0 {
                     return None;
                 }
-                self.take_next_bucket();
+                self.take_next_bucket(&mut ahead);
             }
             let slot = self.first;
             let free = self.free;
@@ -529,7 +531,7 @@ impl<E: Copy> CalendarQueue<E> {
     /// Moves on to the next bucket that holds events (there is one) and sorts its list;
     /// or, while the current bucket is crowded, takes the earliest of its entries.
     #[inline]
-    fn take_next_bucket(&mut self) {
+    fn take_next_bucket(&mut self, ahead: &mut impl FnMut(&E)) {
         if self.crowded && self.take_from_heap() {
             return;
         }
@@ -537,6 +539,12 @@ impl<E: Copy> CalendarQueue<E> {
         while slot == NIL {
             self.bucket += 1;
             slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
+        }
+        if let Some(&after) = self.heads.get(self.bucket + 1)
+            && let Some(entry) = self.slots.get(after as usize)
+        {
+            ahead(&entry.event);
+            super::prefetch(&self.slots, entry.next as usize);
         }
         // The list holds the latest scheduled first, so entries that tie in time
         // arrive in reverse order and each goes first at once. Others may need a
@@ -548,7 +556,9 @@ impl<E: Copy> CalendarQueue<E> {
                 return;
             }
             // SAFETY: `slot` is not `NIL`: a link.
-            let next = unsafe { self.cell(slot) }.next;
+            let cell = unsafe { self.cell(slot) };
+            ahead(&cell.event);
+            let next = cell.next;
             // SAFETY: as above; the slot leaves the bucket's list for the current one.
             unsafe { self.insert_current(slot) };
             slot = next;
@@ -650,7 +660,7 @@ mod tests {
         }
         expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let popped: Vec<(f64, u64)> =
-            std::iter::from_fn(|| queue.pop().map(|e| (e.time, e.seq))).collect();
+            std::iter::from_fn(|| queue.pop(|_| {}).map(|e| (e.time, e.seq))).collect();
         assert_eq!(popped, expected);
         assert_eq!(queue.len(), 0);
     }
@@ -672,7 +682,7 @@ mod tests {
         }
         let mut out = Vec::new();
         for round in 0..400 {
-            let e = queue.pop().unwrap();
+            let e = queue.pop(|_| {}).unwrap();
             let now = e.time;
             out.push((e.time, e.seq));
             if round % 2 == 0 {
@@ -681,7 +691,7 @@ mod tests {
                 push(&mut queue, &mut reference, now, now);
             }
         }
-        while let Some(e) = queue.pop() {
+        while let Some(e) = queue.pop(|_| {}) {
             out.push((e.time, e.seq));
         }
         // Each popped event is the least pending one: the sequence is sorted.
@@ -706,7 +716,7 @@ mod tests {
             reference.insert((time.to_bits(), seq));
             if seq % 3 == 0 {
                 let expected = reference.pop_first();
-                let popped = queue.pop().map(|e| (e.time.to_bits(), e.seq));
+                let popped = queue.pop(|_| {}).map(|e| (e.time.to_bits(), e.seq));
                 assert_eq!(popped, expected);
                 now = f64::from_bits(expected.unwrap().0);
                 if let Some(near) = queue.peek_near() {
@@ -719,10 +729,10 @@ mod tests {
         }
         assert!(queue.crowded, "the bucket never became crowded");
         while let Some(expected) = reference.pop_first() {
-            let popped = queue.pop().map(|e| (e.time.to_bits(), e.seq));
+            let popped = queue.pop(|_| {}).map(|e| (e.time.to_bits(), e.seq));
             assert_eq!(popped, Some(expected));
         }
-        assert!(queue.pop().is_none());
+        assert!(queue.pop(|_| {}).is_none());
     }
 
     #[test]
@@ -737,7 +747,8 @@ mod tests {
             queue.push(time, seq, seq, 0.0);
             reference.push((time, seq));
         }
-        let out: Vec<_> = std::iter::from_fn(|| queue.pop().map(|e| (e.time, e.seq))).collect();
+        let out: Vec<_> =
+            std::iter::from_fn(|| queue.pop(|_| {}).map(|e| (e.time, e.seq))).collect();
         reference.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         assert_eq!(out, reference);
     }
@@ -756,7 +767,7 @@ mod tests {
             reference.push((time, seq));
             seq += 1;
         }
-        let first = queue.pop().unwrap();
+        let first = queue.pop(|_| {}).unwrap();
         let mut out = vec![(first.time, first.seq)];
         for i in 0..12u32 {
             let time = first.time + f64::from((i * 5) % 12) * 8.0;
@@ -764,7 +775,9 @@ mod tests {
             reference.push((time, seq));
             seq += 1;
         }
-        out.extend(std::iter::from_fn(|| queue.pop().map(|e| (e.time, e.seq))));
+        out.extend(std::iter::from_fn(|| {
+            queue.pop(|_| {}).map(|e| (e.time, e.seq))
+        }));
         reference.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         assert_eq!(out, reference);
     }
@@ -805,7 +818,7 @@ mod tests {
             }
             if next() % 2 == 0 {
                 let expected = reference.pop_first();
-                let popped = queue.pop().map(|e| (e.time.to_bits(), e.seq));
+                let popped = queue.pop(|_| {}).map(|e| (e.time.to_bits(), e.seq));
                 assert_eq!(popped, expected);
                 if let Some((bits, _)) = expected {
                     now = f64::from_bits(bits);
@@ -820,10 +833,10 @@ mod tests {
             assert_eq!(queue.len(), reference.len());
         }
         while let Some(expected) = reference.pop_first() {
-            let popped = queue.pop().map(|e| (e.time.to_bits(), e.seq));
+            let popped = queue.pop(|_| {}).map(|e| (e.time.to_bits(), e.seq));
             assert_eq!(popped, Some(expected));
         }
-        assert!(queue.pop().is_none());
+        assert!(queue.pop(|_| {}).is_none());
     }
 
     #[test]
@@ -844,7 +857,7 @@ mod tests {
         push(&mut queue, &mut reference, 0.9, 0.0);
         let mut out = Vec::new();
         let pop = |q: &mut CalendarQueue<u64>, out: &mut Vec<(f64, u64)>| {
-            let e = q.pop().unwrap();
+            let e = q.pop(|_| {}).unwrap();
             out.push((e.time, e.seq));
             e.time
         };
@@ -878,11 +891,44 @@ mod tests {
         let mut queue = CalendarQueue::new(16.0);
         queue.push(0.5, 0, 'a', 0.0);
         queue.push(0.9, 1, 'c', 0.0);
-        assert_eq!(queue.pop().map(|e| e.event), Some('a'));
+        assert_eq!(queue.pop(|_| {}).map(|e| e.event), Some('a'));
         // Now at 0.5, the current bucket [0, 1) is sorted; insert before and after 'c'.
         queue.push(0.6, 2, 'b', 0.5);
         queue.push(0.9, 3, 'd', 0.5);
-        let rest: String = std::iter::from_fn(|| queue.pop().map(|e| e.event)).collect();
+        let rest: String = std::iter::from_fn(|| queue.pop(|_| {}).map(|e| e.event)).collect();
         assert_eq!(rest, "bcd");
+    }
+
+    #[test]
+    fn taking_a_bucket_shows_its_events_and_the_next_ones_latest() {
+        // A 1,600 horizon cut in 16: 'a' and 'b' in [100, 200), 'c' and 'd' in
+        // [200, 300), 'e' in [400, 500); each bucket's list holds its latest scheduled
+        // first.
+        let mut queue = CalendarQueue::new(1600.0);
+        for (seq, (time, event)) in [
+            (150.0, 'a'),
+            (120.0, 'b'),
+            (250.0, 'c'),
+            (260.0, 'd'),
+            (420.0, 'e'),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            queue.push(time, seq as u64, event, 0.0);
+        }
+        let mut seen = String::new();
+        let pop = |queue: &mut CalendarQueue<char>, seen: &mut String| {
+            let event = queue.pop(|&event| seen.push(event)).map(|e| e.event);
+            seen.push('|');
+            event
+        };
+        let order: String = std::iter::from_fn(|| pop(&mut queue, &mut seen)).collect();
+        assert_eq!(order, "bacde");
+        // Taking [100, 200) shows the next bucket's latest ('d'), then its own events
+        // ('b' then 'a'); popping 'a' from the list shows nothing; taking [200, 300)
+        // shows its own, the next bucket being empty; so does taking [400, 500). The
+        // last pop, with the queue empty, shows nothing.
+        assert_eq!(seen, "dba||dc||e||");
     }
 }
