@@ -434,9 +434,9 @@ impl<E: Copy> CalendarQueue<E> {
     }
 
     /// Removes and returns the earliest event that was not cancelled (discarding the
-    /// cancelled ones before it). When that takes the next bucket, `ahead` sees each of
-    /// its events, the one returned included, and, if the bucket after it holds
-    /// events, the latest scheduled of them: events that will soon fire.
+    /// cancelled ones before it). When that takes the next bucket, `ahead` sees the
+    /// first few events of the two buckets after it (see `look_ahead`), then each of
+    /// its own, the one returned included: events that will soon fire.
     #[inline]
     pub fn pop(&mut self, mut ahead: impl FnMut(&E)) -> Option<Entry<E>> {
         loop {
@@ -540,12 +540,7 @@ impl<E: Copy> CalendarQueue<E> {
             self.bucket += 1;
             slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
         }
-        if let Some(&after) = self.heads.get(self.bucket + 1)
-            && let Some(entry) = self.slots.get(after as usize)
-        {
-            ahead(&entry.event);
-            super::prefetch(&self.slots, entry.next as usize);
-        }
+        self.look_ahead(ahead);
         // The list holds the latest scheduled first, so entries that tie in time
         // arrive in reverse order and each goes first at once. Others may need a
         // scan: a crowded bucket (a burst of events close in time) is sorted instead.
@@ -563,6 +558,29 @@ impl<E: Copy> CalendarQueue<E> {
             unsafe { self.insert_current(slot) };
             slot = next;
             sorted += 1;
+        }
+    }
+
+    /// Shows `ahead` the first two entries of the next bucket's list, and the first of
+    /// the one after, and fetches the entries that follow them into the cache: when
+    /// those buckets are taken, their lists are walked without waiting for memory.
+    #[inline]
+    fn look_ahead(&self, ahead: &mut impl FnMut(&E)) {
+        let slots = &self.slots;
+        if let Some(&later) = self.heads.get(self.bucket + 2)
+            && let Some(entry) = slots.get(later as usize)
+        {
+            ahead(&entry.event);
+            super::prefetch(slots, entry.next as usize);
+        }
+        if let Some(&next) = self.heads.get(self.bucket + 1)
+            && let Some(entry) = slots.get(next as usize)
+        {
+            ahead(&entry.event);
+            if let Some(second) = slots.get(entry.next as usize) {
+                ahead(&second.event);
+                super::prefetch(slots, second.next as usize);
+            }
         }
     }
 
@@ -900,7 +918,7 @@ mod tests {
     }
 
     #[test]
-    fn taking_a_bucket_shows_its_events_and_the_next_ones_latest() {
+    fn taking_a_bucket_shows_its_events_and_the_first_of_the_next_two() {
         // A 1,600 horizon cut in 16: 'a' and 'b' in [100, 200), 'c' and 'd' in
         // [200, 300), 'e' in [400, 500); each bucket's list holds its latest scheduled
         // first.
@@ -925,10 +943,11 @@ mod tests {
         };
         let order: String = std::iter::from_fn(|| pop(&mut queue, &mut seen)).collect();
         assert_eq!(order, "bacde");
-        // Taking [100, 200) shows the next bucket's latest ('d'), then its own events
-        // ('b' then 'a'); popping 'a' from the list shows nothing; taking [200, 300)
-        // shows its own, the next bucket being empty; so does taking [400, 500). The
+        // Taking [100, 200) shows the first two of the next bucket ('d', 'c': the
+        // latest scheduled first; the one after is empty), then its own events ('b',
+        // 'a'); popping 'a' from the list shows nothing; taking [200, 300) shows the
+        // first of [400, 500) ('e'), then its own; taking [400, 500) shows its own. The
         // last pop, with the queue empty, shows nothing.
-        assert_eq!(seen, "dba||dc||e||");
+        assert_eq!(seen, "dcba||edc||e||");
     }
 }
