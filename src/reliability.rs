@@ -724,7 +724,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
 
 impl<O: Observer> Dynamics<'_, O> {
     /// Asks the processor to fetch `node`'s state early: in a big system it is far away
-    /// in memory, and the fetch then overlaps the current event's work.
+    /// in memory, and the fetch then overlaps the work of the events before.
     #[inline]
     pub fn prefetch(&self, node: NodeId) {
         engine::prefetch(&self.state, node.index());

@@ -136,8 +136,9 @@ impl<E: Copy> Scheduler<E> {
     }
 
     /// The next event if it is cheap to see (no search), else `None`: for a model that
-    /// waits to see whether the next event is one of its own. When it is `Some`, it is exactly the first event in line: the one
-    /// that fires next unless it was cancelled.
+    /// waits to see whether the next event is one of its own. When it is `Some`, it is
+    /// exactly the first event in line: the one that fires next unless it was
+    /// cancelled.
     #[inline]
     pub fn peek_near(&self) -> Option<&E> {
         self.queue.peek_near().map(|entry| &entry.event)

@@ -436,7 +436,8 @@ impl<E: Copy> CalendarQueue<E> {
     /// Removes and returns the earliest event that was not cancelled (discarding the
     /// cancelled ones before it). When that takes the next bucket, `ahead` sees the
     /// first few events of the two buckets after it (see `look_ahead`), then each of
-    /// its own, the one returned included: events that will soon fire.
+    /// its own (the first few of a crowded one), the one returned included: events
+    /// that will soon fire.
     #[inline]
     pub fn pop(&mut self, mut ahead: impl FnMut(&E)) -> Option<Entry<E>> {
         loop {
