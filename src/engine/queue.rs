@@ -71,6 +71,9 @@ const SORT_ABOVE: usize = 16;
 /// Steps an insertion inside the current list may scan; past them, the bucket's
 /// entries move to a heap (see `crowded`).
 const SCAN_AT_MOST: usize = 32;
+/// Slots in the slab from which taking a bucket looks ahead (see `look_ahead`): below,
+/// the queue and, most likely, what its events touch are in the cache already.
+const LOOK_AHEAD_FROM: usize = 1 << 13;
 /// Entries per bucket, on average, before the bucket count doubles.
 const LOAD: usize = 2;
 
@@ -117,6 +120,8 @@ pub(crate) struct CalendarQueue<E> {
     /// slab never holds more slots, so the population can only reach it when no slot
     /// is free, and `push` checks it only then.
     grow_at: usize,
+    /// Slots from which taking a bucket looks ahead: `LOOK_AHEAD_FROM` (tests lower it).
+    look_ahead_from: usize,
 }
 
 impl<E: Copy> CalendarQueue<E> {
@@ -139,6 +144,7 @@ impl<E: Copy> CalendarQueue<E> {
             cancelled: Vec::new(),
             cancelled_count: 0,
             grow_at: 0,
+            look_ahead_from: LOOK_AHEAD_FROM,
         };
         queue.reset(horizon);
         queue
@@ -434,10 +440,10 @@ impl<E: Copy> CalendarQueue<E> {
     }
 
     /// Removes and returns the earliest event that was not cancelled (discarding the
-    /// cancelled ones before it). When that takes the next bucket, `ahead` sees the
-    /// first few events of the two buckets after it (see `look_ahead`), then each of
-    /// its own (the first few of a crowded one), the one returned included: events
-    /// that will soon fire.
+    /// cancelled ones before it). When that takes the next bucket in a queue of many
+    /// slots (`LOOK_AHEAD_FROM`), `ahead` sees the first few events of the two buckets
+    /// after it (see `look_ahead`), then each of its own (the first few of a crowded
+    /// one), the one returned included: events that will soon fire.
     #[inline]
     pub fn pop(&mut self, mut ahead: impl FnMut(&E)) -> Option<Entry<E>> {
         loop {
@@ -541,7 +547,18 @@ impl<E: Copy> CalendarQueue<E> {
             self.bucket += 1;
             slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
         }
-        self.look_ahead(ahead);
+        if self.slots.len() >= self.look_ahead_from {
+            self.look_ahead(ahead);
+            self.sort_taken(slot, ahead);
+        } else {
+            self.sort_taken(slot, &mut |_| {});
+        }
+    }
+
+    /// Makes the list from `slot` on, just taken from its bucket, the current list, in
+    /// order; `ahead` sees each entry as it goes.
+    #[inline]
+    fn sort_taken(&mut self, mut slot: u32, ahead: &mut impl FnMut(&E)) {
         // The list holds the latest scheduled first, so entries that tie in time
         // arrive in reverse order and each goes first at once. Others may need a
         // scan: a crowded bucket (a burst of events close in time) is sorted instead.
@@ -923,32 +940,35 @@ mod tests {
         // A 1,600 horizon cut in 16: 'a' and 'b' in [100, 200), 'c' and 'd' in
         // [200, 300), 'e' in [400, 500); each bucket's list holds its latest scheduled
         // first.
-        let mut queue = CalendarQueue::new(1600.0);
-        for (seq, (time, event)) in [
-            (150.0, 'a'),
-            (120.0, 'b'),
-            (250.0, 'c'),
-            (260.0, 'd'),
-            (420.0, 'e'),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            queue.push(time, seq as u64, event, 0.0);
-        }
-        let mut seen = String::new();
-        let pop = |queue: &mut CalendarQueue<char>, seen: &mut String| {
-            let event = queue.pop(|&event| seen.push(event)).map(|e| e.event);
-            seen.push('|');
-            event
+        let run = |look_ahead_from| {
+            let mut queue = CalendarQueue::new(1600.0);
+            queue.look_ahead_from = look_ahead_from;
+            for (seq, (time, event)) in [
+                (150.0, 'a'),
+                (120.0, 'b'),
+                (250.0, 'c'),
+                (260.0, 'd'),
+                (420.0, 'e'),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                queue.push(time, seq as u64, event, 0.0);
+            }
+            let mut seen = String::new();
+            let mut order = String::new();
+            while let Some(entry) = queue.pop(|&event| seen.push(event)) {
+                order.push(entry.event);
+                seen.push('|');
+            }
+            (order, seen)
         };
-        let order: String = std::iter::from_fn(|| pop(&mut queue, &mut seen)).collect();
-        assert_eq!(order, "bacde");
         // Taking [100, 200) shows the first two of the next bucket ('d', 'c': the
         // latest scheduled first; the one after is empty), then its own events ('b',
         // 'a'); popping 'a' from the list shows nothing; taking [200, 300) shows the
-        // first of [400, 500) ('e'), then its own; taking [400, 500) shows its own. The
-        // last pop, with the queue empty, shows nothing.
-        assert_eq!(seen, "dcba||edc||e||");
+        // first of [400, 500) ('e'), then its own; taking [400, 500) shows its own.
+        assert_eq!(run(0), ("bacde".into(), "dcba||edc||e|".into()));
+        // A queue of fewer slots (five) than `look_ahead_from` shows nothing.
+        assert_eq!(run(6), ("bacde".into(), "|||||".into()));
     }
 }
