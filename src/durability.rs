@@ -1738,7 +1738,7 @@ impl<'w> Durability<'w> {
     }
 
     /// Schedules the next completion of each link changed since the last call (see
-    /// [`schedule_link`](Self::schedule_link)). Also for the trial's runner, before it
+    /// `schedule_link`). Also for the trial's runner, before it
     /// moves events in time or continues the trial in a copy.
     #[inline]
     pub fn schedule_links<E: Copy + From<StorageEvent>>(&mut self, scheduler: &mut Scheduler<E>) {

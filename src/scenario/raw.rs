@@ -1,6 +1,6 @@
 //! The scenario file as written: serde types that mirror the JSON, nothing more.
 //! Every field is checked and lowered into the [`World`](crate::world::World) by
-//! [`lower`](super::lower). The JSON Schema printed by `nines schema` is derived from
+//! `scenario::lower`. The JSON Schema printed by `nines schema` is derived from
 //! these types, so the schema and the parser cannot disagree.
 
 use super::units::{DurationText, PercentText, RateText, SizeText};
@@ -48,7 +48,7 @@ pub struct Scenario {
     /// applications' flows (default: as measured in 2008).
     #[serde(default)]
     pub network: Option<NetworkSpec>,
-    /// Settings for `nines sweep`: field paths (e.g. "datacenters[0].racks") and the
+    /// Settings for `nines sweep`: field paths (e.g. `datacenters[0].racks`) and the
     /// values to try; the sweep runs every combination. Ignored by `nines run`.
     #[serde(default)]
     pub sweep: Option<std::collections::BTreeMap<String, Vec<serde_json::Value>>>,
