@@ -19,7 +19,10 @@
 //! drained, so that no burst costs O(n²).
 //! Insertion and removal cost O(1) on average when the population is spread over the
 //! horizon, whatever its size; the bucket count doubles as the population grows so that
-//! buckets stay small.
+//! buckets stay small. In a queue too big for the cache, taking a bucket also shows the
+//! caller the first entries of the next two buckets, and fetches the entries after
+//! them, so that walking those lists, and handling their events, does not wait for
+//! memory one entry at a time.
 //!
 //! Order: by time, then by sequence number (the order in which events were scheduled).
 //! Sequence numbers are unique, so the order is total and deterministic.
