@@ -9,7 +9,10 @@
 //! every branch, and measure a speed that no Monte Carlo run, whose trials all differ,
 //! ever sees (at N = 1,000, twice the true figure).
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 use nines::engine::{self, Scheduler};
 use nines::laws::Law;
 use nines::reliability::{
@@ -91,35 +94,34 @@ fn binary_heap_trial(
     events
 }
 
+/// Benches `trial` (which runs one trial and returns its events) over the block of
+/// trials for `n` components, in events per second.
+fn bench_block(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    n: usize,
+    mut trial: impl FnMut(u64) -> u64,
+) {
+    let block = 0..trials_per_block(n);
+    let mut run_block = || block.clone().map(&mut trial).sum::<u64>();
+    group.throughput(Throughput::Elements(run_block()));
+    group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| b.iter(&mut run_block));
+}
+
 fn bench_farm(c: &mut Criterion) {
     let mut group = c.benchmark_group("farm");
     group.sample_size(20);
     for n in [1_000usize, 100_000] {
-        let block = 0..trials_per_block(n);
         let structure = farm(n);
         let mut dynamics = Dynamics::new(&structure, &[], ());
         let mut scheduler = Scheduler::new(HORIZON);
-        let mut engine_block = || {
-            block
-                .clone()
-                .map(|trial| engine_trial(&mut dynamics, &mut scheduler, trial))
-                .sum::<u64>()
-        };
-        group.throughput(Throughput::Elements(engine_block()));
-        group.bench_with_input(BenchmarkId::new("nines", n), &n, |b, _| {
-            b.iter(&mut engine_block)
+        bench_block(&mut group, "nines", n, |trial| {
+            engine_trial(&mut dynamics, &mut scheduler, trial)
         });
         let mut heap = BinaryHeap::with_capacity(n);
         let mut up = vec![true; n];
-        let mut heap_block = || {
-            block
-                .clone()
-                .map(|trial| binary_heap_trial(&mut heap, &mut up, trial))
-                .sum::<u64>()
-        };
-        group.throughput(Throughput::Elements(heap_block()));
-        group.bench_with_input(BenchmarkId::new("binary_heap", n), &n, |b, _| {
-            b.iter(&mut heap_block)
+        bench_block(&mut group, "binary_heap", n, |trial| {
+            binary_heap_trial(&mut heap, &mut up, trial)
         });
     }
     group.finish();
