@@ -481,11 +481,11 @@ impl Law {
     }
 
     /// Draws a duration in hours; always finite and >= [`MIN_SAMPLE_HOURS`].
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        // The commonest law first, without the general dispatch: `Exp1` (a ziggurat)
-        // gives a finite, positive value and the mean is at most 1e12 h, so only the
-        // lower end of the clamp can apply.
+        // The commonest law first, inlined wherever a duration is drawn: `Exp1` (a
+        // ziggurat) gives a finite, positive value and the mean is at most 1e12 h, so
+        // only the lower end of the clamp can apply. Other laws go out of line.
         if let Kind::Exponential { mean } = self.kind {
             let e: f64 = Exp1.sample(rng);
             let x = e * mean;
@@ -495,6 +495,12 @@ impl Law {
                 MIN_SAMPLE_HOURS
             };
         }
+        self.sample_other(rng)
+    }
+
+    /// [`sample`](Self::sample) for a law that is not exponential.
+    #[inline(never)]
+    fn sample_other<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let x = match &self.kind {
             Kind::Exponential { mean } => {
                 let e: f64 = Exp1.sample(rng);

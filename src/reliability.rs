@@ -424,7 +424,7 @@ impl Observer for () {
 const UNWATCHED: u32 = u32::MAX;
 
 /// One node's state in a trial, with a copy of what the event loop reads of its
-/// structure, so that handling an event touches one cache line of node data.
+/// structure, so that handling an event touches one 56-byte block of node data.
 #[derive(Debug, Clone, Copy)]
 struct NodeState {
     /// Inputs whose outage reached this node.
@@ -445,6 +445,13 @@ struct NodeState {
     /// When the node's process entered its current phase; `-inf` while in the phase
     /// it started a steady-state trial in (whose age is unknown).
     since: Time,
+    /// The length of the phase after the current one, drawn from `rng` as soon as the
+    /// current phase's end was scheduled before the horizon: when that end comes, the
+    /// next one is known at once (see [`Dynamics::fire`]).
+    next_length: Time,
+    /// Words of `rng` that drawing `next_length` took (0 when it was not drawn), so
+    /// that a redraw can take it back and draw in the order it would have without it.
+    next_draws: u32,
 }
 
 impl NodeState {
@@ -461,6 +468,22 @@ impl NodeState {
     #[inline]
     fn has_dependents(&self) -> bool {
         self.end_edge > self.first_edge
+    }
+
+    /// Draws `next_length` from `law`, the law of the phase after the current one.
+    #[inline]
+    fn draw_next_length(&mut self, law: &Law) {
+        let before = self.rng;
+        self.next_length = law.sample(&mut self.rng);
+        // A draw takes a handful of words (a rejection sampler's few retries).
+        self.next_draws = self.rng.draws_since(before) as u32;
+    }
+
+    /// Takes back the draw of `next_length`, if there was one: the stream is where it
+    /// was before it.
+    fn take_back_next_length(&mut self) {
+        self.rng.rewind(u64::from(self.next_draws));
+        self.next_draws = 0;
     }
 
     /// Settles the effective state after the own state or an input changed, telling
@@ -530,6 +553,8 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                     effective_up: true,
                     rng: ComponentRng::new(0, 0, info.key),
                     since: 0.0,
+                    next_length: 0.0,
+                    next_draws: 0,
                 }
             })
             .collect();
@@ -622,8 +647,12 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                         InitialState::AllNew => (true, Some(process.up.sample(rng)), 0.0),
                     };
                     state.since = since;
+                    state.next_draws = 0;
                     if let Some(first) = first {
                         scheduler.schedule_at(first, NodeId(node as u32).into());
+                        if first < horizon {
+                            state.draw_next_length(if up { &process.down } else { &process.up });
+                        }
                     }
                     up
                 }
@@ -742,10 +771,18 @@ impl<O: Observer> Dynamics<'_, O> {
         let up = !state.own_up;
         state.own_up = up;
         let process = &self.structure.processes[state.process as usize];
-        let law = if up { &process.up } else { &process.down };
         let now = scheduler.now();
         state.since = now;
-        scheduler.schedule_in(law.sample(&mut state.rng), node.into());
+        // The new phase's length was drawn when the last one began, so its end is
+        // known at once: the queue's branches on it (past the horizon? in the bucket
+        // being drained?) need not wait for a draw. The phase after it is drawn now.
+        let end = now + state.next_length;
+        scheduler.schedule_at(end, node.into());
+        if end < scheduler.horizon() {
+            state.draw_next_length(if up { &process.down } else { &process.up });
+        } else {
+            state.next_draws = 0;
+        }
         self.observer.on_transition(node, now, up);
         if state.update(&mut self.observer, now) && state.has_dependents() {
             self.propagate(i, now);
@@ -754,11 +791,20 @@ impl<O: Observer> Dynamics<'_, O> {
 
     /// Gives every node and edge a fresh stream from `(seed, trial)`, as if the trial
     /// had been started with them, keeping the present state: for continuing one
-    /// trial's present into several independent futures.
+    /// trial's present into several independent futures. The length of each process's
+    /// next phase is drawn again from its fresh stream.
     pub fn reseed(&mut self, seed: u64, trial: u64) {
         let s = self.structure;
-        for (state, info) in self.state.iter_mut().zip(&s.nodes) {
+        for (node, (state, info)) in self.state.iter_mut().zip(&s.nodes).enumerate() {
             state.rng = ComponentRng::new(seed, trial, info.key);
+            state.next_draws = 0;
+            if let Some(process) = s.process(NodeId(node as u32)) {
+                state.draw_next_length(if state.own_up {
+                    &process.down
+                } else {
+                    &process.up
+                });
+            }
         }
         for (edge, &word) in s.dependent.iter().enumerate() {
             if word & RIDES_THROUGH != 0 {
@@ -771,24 +817,29 @@ impl<O: Observer> Dynamics<'_, O> {
     /// lasted: `None` when the node has no process, or when the phase's age is
     /// unknown (the phase a steady-state trial started in) and its law is not
     /// memoryless — its scheduled end then stands.
+    ///
+    /// The stream draws as it would have had the next phase's length not been drawn
+    /// ahead: that draw is taken back, and made again after this one.
     pub fn redraw(&mut self, node: NodeId, now: Time) -> Option<Time> {
+        let process = self.structure.process(node)?;
         let state = &mut self.state[node.index()];
-        if state.process == NO_PROCESS || state.process == NEVER_UP {
+        let (law, next) = if state.own_up {
+            (&process.up, &process.down)
+        } else {
+            (&process.down, &process.up)
+        };
+        let known_age = state.since.is_finite();
+        if !known_age && !law.is_memoryless() {
             return None;
         }
-        let process = &self.structure.processes[state.process as usize];
-        let law = if state.own_up {
-            &process.up
+        state.take_back_next_length();
+        let end = if known_age {
+            now + law.sample_after(now - state.since, &mut state.rng)
         } else {
-            &process.down
+            now + law.sample(&mut state.rng)
         };
-        if state.since.is_finite() {
-            Some(now + law.sample_after(now - state.since, &mut state.rng))
-        } else if law.is_memoryless() {
-            Some(now + law.sample(&mut state.rng))
-        } else {
-            None
-        }
+        state.draw_next_length(next);
+        Some(end)
     }
 
     /// A fresh draw of when `node`'s current up phase ends if its failure rate were
@@ -797,13 +848,16 @@ impl<O: Observer> Dynamics<'_, O> {
     /// the node is up and its time to failure memoryless (only then does a changed
     /// rate from now on define a law, whatever the phase's age).
     pub fn redraw_failure(&mut self, node: NodeId, now: Time, factor: f64) -> Option<Time> {
+        let process = self.structure.process(node)?;
         let state = &mut self.state[node.index()];
-        if !state.own_up || state.process == NO_PROCESS || state.process == NEVER_UP {
+        if !state.own_up || !process.up.is_memoryless() {
             return None;
         }
-        let law = &self.structure.processes[state.process as usize].up;
-        law.is_memoryless()
-            .then(|| now + law.sample(&mut state.rng) / factor)
+        // As in `redraw`: the draw ahead is taken back and made again after this one.
+        state.take_back_next_length();
+        let end = now + process.up.sample(&mut state.rng) / factor;
+        state.draw_next_length(&process.down);
+        Some(end)
     }
 
     /// Sets the own state of `node`, which has no process of its own: something
@@ -907,6 +961,88 @@ mod tests {
                 (1, 22.0, true),
             ]
         );
+    }
+
+    /// One node whose up and down times follow gamma laws (a rejection sampler: a draw
+    /// takes a varying number of words from the stream), watched.
+    fn one_gamma_node() -> (Structure, NodeId) {
+        let mut builder = StructureBuilder::new();
+        let process = Process {
+            up: Law::gamma(2.5, 4.0).unwrap(),
+            down: Law::gamma(0.7, 1.5).unwrap(),
+        };
+        let node = builder.add("disk", Some(process), Requirement::All, &[]);
+        (builder.build(), node)
+    }
+
+    /// The lengths of a node's first `phases` phases, from new (up first), as its
+    /// stream `rng` gives them: one draw per phase, in phase order.
+    fn phase_lengths(process: &Process, rng: &mut ComponentRng, phases: usize) -> Vec<f64> {
+        (0..phases)
+            .map(|phase| {
+                let law = if phase % 2 == 0 {
+                    &process.up
+                } else {
+                    &process.down
+                };
+                law.sample(rng)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn phases_take_their_lengths_from_the_stream_in_order() {
+        // Each phase's length is drawn before the phase begins (the next is drawn
+        // ahead); the lengths must still be the stream's successive draws, so the
+        // changes come at the running sums of `phase_lengths`: up for 2.5 × 4 = 10 h
+        // on average, down for 0.7 × 1.5 = 1.05 h, about 18 changes before 100 h.
+        let (structure, node) = one_gamma_node();
+        let mut dynamics = Dynamics::new(&structure, &[node], Log::default());
+        let mut scheduler = Scheduler::new(100.0);
+        dynamics.start(&mut scheduler, InitialState::AllNew, 9, 4);
+        engine::run(&mut dynamics, &mut scheduler);
+        let mut expected = vec![(0, 0.0, true)];
+        let mut at = 0.0;
+        let process = structure.process(node).unwrap();
+        let mut rng = ComponentRng::new(9, 4, structure.key(node));
+        for (phase, length) in phase_lengths(process, &mut rng, 64).into_iter().enumerate() {
+            at += length;
+            if at >= 100.0 {
+                break;
+            }
+            expected.push((0, at, phase % 2 == 1));
+        }
+        assert!(expected.len() > 10, "{expected:?}");
+        assert_eq!(dynamics.observer.0, expected);
+    }
+
+    #[test]
+    fn a_redraw_takes_the_draw_after_the_phases_begun() {
+        // After start and 5 changes, 6 phases have begun (up, down, up, down, up,
+        // down): a redraw of the current (down) phase's end takes the 7th draw, as if
+        // no length had been drawn ahead, and the phase after it the 8th.
+        let (structure, node) = one_gamma_node();
+        let mut dynamics = Dynamics::new(&structure, &[node], Log::default());
+        let mut scheduler = Scheduler::new(1e6);
+        dynamics.start(&mut scheduler, InitialState::AllNew, 2, 11);
+        for _ in 0..5 {
+            let (_, event) = scheduler.next_event().unwrap();
+            dynamics.fire(event, &mut scheduler);
+        }
+        let now = scheduler.now();
+        let process = structure.process(node).unwrap();
+        let mut rng = ComponentRng::new(2, 11, structure.key(node));
+        phase_lengths(process, &mut rng, 6);
+        let redrawn = now + process.down.sample_after(0.0, &mut rng);
+        let after = process.up.sample(&mut rng);
+        assert_eq!(dynamics.redraw(node, now), Some(redrawn));
+        // The phase ends when redrawn, and the up phase after it lasts the 8th draw.
+        scheduler.retime(|_, _| redrawn);
+        let (at, event) = scheduler.next_event().unwrap();
+        assert_eq!(at, redrawn);
+        dynamics.fire(event, &mut scheduler);
+        let (next, _) = scheduler.next_event().unwrap();
+        assert_eq!(next, redrawn + after);
     }
 
     #[test]

@@ -25,6 +25,19 @@ pub type SimRng = Xoshiro256PlusPlus;
 /// SplitMix64's increment: the odd integer closest to 2^64 / φ.
 const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// The inverse of `GOLDEN_GAMMA` modulo 2^64 (it is odd, so it has one): by Newton's
+/// iteration `x ← x (2 − γx)`, which doubles the correct low bits at each step; `γ`
+/// itself is right in its low 3 bits (γ² ≡ 1 mod 8 for odd γ), and 5 steps reach 96.
+const GOLDEN_GAMMA_INVERSE: u64 = {
+    let mut x = GOLDEN_GAMMA;
+    let mut step = 0;
+    while step < 5 {
+        x = x.wrapping_mul(2u64.wrapping_sub(GOLDEN_GAMMA.wrapping_mul(x)));
+        step += 1;
+    }
+    x
+};
+
 /// SplitMix64's output function: a bijective 64-bit mixer.
 #[inline]
 pub fn mix(mut z: u64) -> u64 {
@@ -81,6 +94,21 @@ impl ComponentRng {
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(GOLDEN_GAMMA);
         mix(self.0)
+    }
+
+    /// How many words the stream has given since it was `earlier`: its state counts
+    /// them, in steps of the golden gamma.
+    #[inline]
+    pub fn draws_since(self, earlier: ComponentRng) -> u64 {
+        self.0
+            .wrapping_sub(earlier.0)
+            .wrapping_mul(GOLDEN_GAMMA_INVERSE)
+    }
+
+    /// Takes back the last `draws` words: the stream gives them again, in order.
+    #[inline]
+    pub fn rewind(&mut self, draws: u64) {
+        self.0 = self.0.wrapping_sub(draws.wrapping_mul(GOLDEN_GAMMA));
     }
 }
 
@@ -143,6 +171,24 @@ mod tests {
         assert_eq!(rng.next_u64(), 6_457_827_717_110_365_317);
         assert_eq!(rng.next_u64(), 3_203_168_211_198_807_973);
         assert_eq!(rng.next_u64(), 9_817_491_932_198_370_423);
+    }
+
+    #[test]
+    fn the_golden_gamma_inverse_is_its_inverse() {
+        assert_eq!(GOLDEN_GAMMA.wrapping_mul(GOLDEN_GAMMA_INVERSE), 1);
+    }
+
+    #[test]
+    fn a_stream_counts_its_draws_and_gives_them_again_after_a_rewind() {
+        let start = ComponentRng::new(3, 7, key_of("disk"));
+        let mut rng = start;
+        let first: Vec<u64> = (0..5).map(|_| rng.next_u64()).collect();
+        assert_eq!(rng.draws_since(start), 5);
+        assert_eq!(start.draws_since(start), 0);
+        rng.rewind(3);
+        assert_eq!(rng.draws_since(start), 2);
+        let again: Vec<u64> = (0..3).map(|_| rng.next_u64()).collect();
+        assert_eq!(again, first[2..]);
     }
 
     #[test]
