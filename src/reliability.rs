@@ -447,7 +447,8 @@ struct NodeState {
     since: Time,
     /// The length of the phase after the current one, drawn from `rng` as soon as the
     /// current phase's end was scheduled before the horizon: when that end comes, the
-    /// next one is known at once (see [`Dynamics::fire`]).
+    /// next one is known at once (see [`Dynamics::fire`]). NaN when it was not drawn
+    /// (or was taken back): it is then drawn when the phase begins.
     next_length: Time,
     /// Words of `rng` that drawing `next_length` took (0 when it was not drawn), so
     /// that a redraw can take it back and draw in the order it would have without it.
@@ -480,9 +481,15 @@ impl NodeState {
     }
 
     /// Takes back the draw of `next_length`, if there was one: the stream is where it
-    /// was before it.
+    /// was before it, and the length will be drawn when the phase begins.
     fn take_back_next_length(&mut self) {
         self.rng.rewind(u64::from(self.next_draws));
+        self.forget_next_length();
+    }
+
+    /// Marks `next_length` as not drawn (nothing to take back).
+    fn forget_next_length(&mut self) {
+        self.next_length = Time::NAN;
         self.next_draws = 0;
     }
 
@@ -553,7 +560,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                     effective_up: true,
                     rng: ComponentRng::new(0, 0, info.key),
                     since: 0.0,
-                    next_length: 0.0,
+                    next_length: Time::NAN,
                     next_draws: 0,
                 }
             })
@@ -647,7 +654,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                         InitialState::AllNew => (true, Some(process.up.sample(rng)), 0.0),
                     };
                     state.since = since;
-                    state.next_draws = 0;
+                    state.forget_next_length();
                     if let Some(first) = first {
                         scheduler.schedule_at(first, NodeId(node as u32).into());
                         if first < horizon {
@@ -776,12 +783,19 @@ impl<O: Observer> Dynamics<'_, O> {
         // The new phase's length was drawn when the last one began, so its end is
         // known at once: the queue's branches on it (past the horizon? in the bucket
         // being drained?) need not wait for a draw. The phase after it is drawn now.
-        let end = now + state.next_length;
+        // (After a redraw or a reseed, the length is drawn only now.)
+        let length = if state.next_length.is_nan() {
+            let law = if up { &process.up } else { &process.down };
+            law.sample(&mut state.rng)
+        } else {
+            state.next_length
+        };
+        let end = now + length;
         scheduler.schedule_at(end, node.into());
         if end < scheduler.horizon() {
             state.draw_next_length(if up { &process.down } else { &process.up });
         } else {
-            state.next_draws = 0;
+            state.forget_next_length();
         }
         self.observer.on_transition(node, now, up);
         if state.update(&mut self.observer, now) && state.has_dependents() {
@@ -792,19 +806,12 @@ impl<O: Observer> Dynamics<'_, O> {
     /// Gives every node and edge a fresh stream from `(seed, trial)`, as if the trial
     /// had been started with them, keeping the present state: for continuing one
     /// trial's present into several independent futures. The length of each process's
-    /// next phase is drawn again from its fresh stream.
+    /// next phase will be drawn from its fresh stream when the phase begins.
     pub fn reseed(&mut self, seed: u64, trial: u64) {
         let s = self.structure;
-        for (node, (state, info)) in self.state.iter_mut().zip(&s.nodes).enumerate() {
+        for (state, info) in self.state.iter_mut().zip(&s.nodes) {
             state.rng = ComponentRng::new(seed, trial, info.key);
-            state.next_draws = 0;
-            if let Some(process) = s.process(NodeId(node as u32)) {
-                state.draw_next_length(if state.own_up {
-                    &process.down
-                } else {
-                    &process.up
-                });
-            }
+            state.forget_next_length();
         }
         for (edge, &word) in s.dependent.iter().enumerate() {
             if word & RIDES_THROUGH != 0 {
@@ -819,14 +826,14 @@ impl<O: Observer> Dynamics<'_, O> {
     /// memoryless — its scheduled end then stands.
     ///
     /// The stream draws as it would have had the next phase's length not been drawn
-    /// ahead: that draw is taken back, and made again after this one.
+    /// ahead: that draw is taken back, and made again when the next phase begins.
     pub fn redraw(&mut self, node: NodeId, now: Time) -> Option<Time> {
         let process = self.structure.process(node)?;
         let state = &mut self.state[node.index()];
-        let (law, next) = if state.own_up {
-            (&process.up, &process.down)
+        let law = if state.own_up {
+            &process.up
         } else {
-            (&process.down, &process.up)
+            &process.down
         };
         let known_age = state.since.is_finite();
         if !known_age && !law.is_memoryless() {
@@ -838,7 +845,6 @@ impl<O: Observer> Dynamics<'_, O> {
         } else {
             now + law.sample(&mut state.rng)
         };
-        state.draw_next_length(next);
         Some(end)
     }
 
@@ -853,11 +859,9 @@ impl<O: Observer> Dynamics<'_, O> {
         if !state.own_up || !process.up.is_memoryless() {
             return None;
         }
-        // As in `redraw`: the draw ahead is taken back and made again after this one.
+        // As in `redraw`: the draw ahead is taken back, to be made again later.
         state.take_back_next_length();
-        let end = now + process.up.sample(&mut state.rng) / factor;
-        state.draw_next_length(&process.down);
-        Some(end)
+        Some(now + process.up.sample(&mut state.rng) / factor)
     }
 
     /// Sets the own state of `node`, which has no process of its own: something
@@ -1043,6 +1047,29 @@ mod tests {
         dynamics.fire(event, &mut scheduler);
         let (next, _) = scheduler.next_event().unwrap();
         assert_eq!(next, redrawn + after);
+    }
+
+    #[test]
+    fn after_a_reseed_the_next_phase_is_the_fresh_streams_first_draw() {
+        // After start and 3 changes the node is down (phases up, down, up, down) and
+        // the length of the up phase after it was drawn ahead from the old stream. A
+        // reseed drops it: when the pending end fires, the up phase's length is the
+        // fresh stream's first draw, as if the trial had started with that stream.
+        let (structure, node) = one_gamma_node();
+        let mut dynamics = Dynamics::new(&structure, &[node], Log::default());
+        let mut scheduler = Scheduler::new(1e6);
+        dynamics.start(&mut scheduler, InitialState::AllNew, 5, 0);
+        for _ in 0..3 {
+            let (_, event) = scheduler.next_event().unwrap();
+            dynamics.fire(event, &mut scheduler);
+        }
+        dynamics.reseed(6, 1);
+        let (at, event) = scheduler.next_event().unwrap();
+        dynamics.fire(event, &mut scheduler);
+        let process = structure.process(node).unwrap();
+        let mut fresh = ComponentRng::new(6, 1, structure.key(node));
+        let up = process.up.sample(&mut fresh);
+        assert_eq!(scheduler.next_event().map(|(t, _)| t), Some(at + up));
     }
 
     #[test]
