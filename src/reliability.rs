@@ -979,6 +979,24 @@ mod tests {
         (builder.build(), node)
     }
 
+    /// A trial of `structure` started from new with `(seed, trial)`, watching `node`,
+    /// after its first `events` events have fired.
+    fn after_events(
+        structure: &Structure,
+        node: NodeId,
+        (seed, trial): (u64, u64),
+        events: usize,
+    ) -> (Dynamics<'_, Log>, Scheduler<NodeId>) {
+        let mut dynamics = Dynamics::new(structure, &[node], Log::default());
+        let mut scheduler = Scheduler::new(1e6);
+        dynamics.start(&mut scheduler, InitialState::AllNew, seed, trial);
+        for _ in 0..events {
+            let (_, event) = scheduler.next_event().unwrap();
+            dynamics.fire(event, &mut scheduler);
+        }
+        (dynamics, scheduler)
+    }
+
     /// The lengths of a node's first `phases` phases, from new (up first), as its
     /// stream `rng` gives them: one draw per phase, in phase order.
     fn phase_lengths(process: &Process, rng: &mut ComponentRng, phases: usize) -> Vec<f64> {
@@ -1026,13 +1044,7 @@ mod tests {
         // down): a redraw of the current (down) phase's end takes the 7th draw, as if
         // no length had been drawn ahead, and the phase after it the 8th.
         let (structure, node) = one_gamma_node();
-        let mut dynamics = Dynamics::new(&structure, &[node], Log::default());
-        let mut scheduler = Scheduler::new(1e6);
-        dynamics.start(&mut scheduler, InitialState::AllNew, 2, 11);
-        for _ in 0..5 {
-            let (_, event) = scheduler.next_event().unwrap();
-            dynamics.fire(event, &mut scheduler);
-        }
+        let (mut dynamics, mut scheduler) = after_events(&structure, node, (2, 11), 5);
         let now = scheduler.now();
         let process = structure.process(node).unwrap();
         let mut rng = ComponentRng::new(2, 11, structure.key(node));
@@ -1056,13 +1068,7 @@ mod tests {
         // reseed drops it: when the pending end fires, the up phase's length is the
         // fresh stream's first draw, as if the trial had started with that stream.
         let (structure, node) = one_gamma_node();
-        let mut dynamics = Dynamics::new(&structure, &[node], Log::default());
-        let mut scheduler = Scheduler::new(1e6);
-        dynamics.start(&mut scheduler, InitialState::AllNew, 5, 0);
-        for _ in 0..3 {
-            let (_, event) = scheduler.next_event().unwrap();
-            dynamics.fire(event, &mut scheduler);
-        }
+        let (mut dynamics, mut scheduler) = after_events(&structure, node, (5, 0), 3);
         dynamics.reseed(6, 1);
         let (at, event) = scheduler.next_event().unwrap();
         dynamics.fire(event, &mut scheduler);
