@@ -1079,6 +1079,11 @@ mod tests {
     }
 
     #[test]
+    fn a_nodes_state_is_the_56_bytes_its_documentation_says() {
+        assert_eq!(size_of::<NodeState>(), 56);
+    }
+
+    #[test]
     fn a_failure_costs_what_it_affects_not_the_size_of_the_system() {
         // `sites` sites, each with 10 racks of 10 hosts; one rack in site 0 is up 5 h
         // and down 1 h (deterministic, from new), and nothing else ever fails. Before
