@@ -679,6 +679,17 @@ impl<E: Copy> CalendarQueue<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    /// Pops every event left and checks that they come exactly as `reference` (time
+    /// bits, sequence number) orders them, and nothing after.
+    fn drain_in_order(queue: &mut CalendarQueue<u64>, reference: BTreeSet<(u64, u64)>) {
+        for expected in reference {
+            let popped = queue.pop(|_| {}).map(|e| (e.time.to_bits(), e.seq));
+            assert_eq!(popped, Some(expected));
+        }
+        assert!(queue.pop(|_| {}).is_none());
+    }
 
     #[test]
     fn pops_in_time_then_sequence_order_across_growth() {
@@ -745,7 +756,7 @@ mod tests {
         // the bucket becomes crowded (its entries go to a heap). They must pop by time,
         // then by scheduling order, and what is at hand must be the next event.
         let mut queue = CalendarQueue::new(1600.0);
-        let mut reference = std::collections::BTreeSet::new();
+        let mut reference = BTreeSet::new();
         queue.push(1.0, 0, 0, 0.0);
         reference.insert((1.0f64.to_bits(), 0));
         let mut now = 0.0;
@@ -767,11 +778,7 @@ mod tests {
             }
         }
         assert!(queue.crowded, "the bucket never became crowded");
-        while let Some(expected) = reference.pop_first() {
-            let popped = queue.pop(|_| {}).map(|e| (e.time.to_bits(), e.seq));
-            assert_eq!(popped, Some(expected));
-        }
-        assert!(queue.pop(|_| {}).is_none());
+        drain_in_order(&mut queue, reference);
     }
 
     #[test]
@@ -829,7 +836,7 @@ mod tests {
         // (time, seq) of a sorted reference.
         let horizon = 1000.0;
         let mut queue = CalendarQueue::new(horizon);
-        let mut reference = std::collections::BTreeSet::new();
+        let mut reference = BTreeSet::new();
         let mut state: u64 = 11;
         let mut next = || {
             state = state
@@ -871,11 +878,7 @@ mod tests {
             }
             assert_eq!(queue.len(), reference.len());
         }
-        while let Some(expected) = reference.pop_first() {
-            let popped = queue.pop(|_| {}).map(|e| (e.time.to_bits(), e.seq));
-            assert_eq!(popped, Some(expected));
-        }
-        assert!(queue.pop(|_| {}).is_none());
+        drain_in_order(&mut queue, reference);
     }
 
     #[test]
