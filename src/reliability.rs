@@ -471,6 +471,31 @@ impl NodeState {
         self.end_edge > self.first_edge
     }
 
+    /// Draws `next_length` from `law`, the law of the phase after the current one,
+    /// if `wanted` (the current phase ends before the horizon); else leaves it not
+    /// drawn. Whether it is wanted is as good as random, so an exponential draw, which
+    /// is cheap, is made either way and, when unwanted, taken back at once, without a
+    /// branch; other laws' draws cost more than a mispredicted branch.
+    #[inline]
+    fn draw_next_length_if(&mut self, wanted: bool, law: &Law) {
+        use std::hint::select_unpredictable as select;
+        if !law.is_memoryless() {
+            if wanted {
+                self.draw_next_length(law);
+            } else {
+                self.forget_next_length();
+            }
+            return;
+        }
+        let before = self.rng;
+        self.draw_next_length(law);
+        self.rng = select(wanted, self.rng, before);
+        // On bits: a select of floating-point values compiles to a branch.
+        let length = select(wanted, self.next_length.to_bits(), Time::NAN.to_bits());
+        self.next_length = Time::from_bits(length);
+        self.next_draws = select(wanted, self.next_draws, 0);
+    }
+
     /// Draws `next_length` from `law`, the law of the phase after the current one.
     #[inline]
     fn draw_next_length(&mut self, law: &Law) {
@@ -657,9 +682,8 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                     state.forget_next_length();
                     if let Some(first) = first {
                         scheduler.schedule_at(first, NodeId(node as u32).into());
-                        if first < horizon {
-                            state.draw_next_length(if up { &process.down } else { &process.up });
-                        }
+                        let next_law = if up { &process.down } else { &process.up };
+                        state.draw_next_length_if(first < horizon, next_law);
                     }
                     up
                 }
@@ -792,11 +816,8 @@ impl<O: Observer> Dynamics<'_, O> {
         };
         let end = now + length;
         scheduler.schedule_at(end, node.into());
-        if end < scheduler.horizon() {
-            state.draw_next_length(if up { &process.down } else { &process.up });
-        } else {
-            state.forget_next_length();
-        }
+        let next_law = if up { &process.down } else { &process.up };
+        state.draw_next_length_if(end < scheduler.horizon(), next_law);
         self.observer.on_transition(node, now, up);
         if state.update(&mut self.observer, now) && state.has_dependents() {
             self.propagate(i, now);
@@ -969,14 +990,27 @@ mod tests {
 
     /// One node whose up and down times follow gamma laws (a rejection sampler: a draw
     /// takes a varying number of words from the stream), watched.
-    fn one_gamma_node() -> (Structure, NodeId) {
+    /// A structure of one node, whose process is up for `up` and down for `down`.
+    fn one_node(up: Law, down: Law) -> (Structure, NodeId) {
         let mut builder = StructureBuilder::new();
-        let process = Process {
-            up: Law::gamma(2.5, 4.0).unwrap(),
-            down: Law::gamma(0.7, 1.5).unwrap(),
-        };
+        let process = Process { up, down };
         let node = builder.add("disk", Some(process), Requirement::All, &[]);
         (builder.build(), node)
+    }
+
+    /// A node whose phases' draws take varying numbers of words from its stream: up
+    /// for 2.5 × 4 = 10 h on average, down for 0.7 × 1.5 = 1.05 h.
+    fn one_gamma_node() -> (Structure, NodeId) {
+        one_node(Law::gamma(2.5, 4.0).unwrap(), Law::gamma(0.7, 1.5).unwrap())
+    }
+
+    /// A node of the same means whose draws are made ahead without a branch (made
+    /// always, and taken back when the phase does not end before the horizon).
+    fn one_exponential_node() -> (Structure, NodeId) {
+        one_node(
+            Law::exponential(10.0).unwrap(),
+            Law::exponential(1.05).unwrap(),
+        )
     }
 
     /// A trial of `structure` started from new with `(seed, trial)`, watching `node`,
@@ -1016,26 +1050,34 @@ mod tests {
     fn phases_take_their_lengths_from_the_stream_in_order() {
         // Each phase's length is drawn before the phase begins (the next is drawn
         // ahead); the lengths must still be the stream's successive draws, so the
-        // changes come at the running sums of `phase_lengths`: up for 2.5 × 4 = 10 h
-        // on average, down for 0.7 × 1.5 = 1.05 h, about 18 changes before 100 h.
-        let (structure, node) = one_gamma_node();
-        let mut dynamics = Dynamics::new(&structure, &[node], Log::default());
-        let mut scheduler = Scheduler::new(100.0);
-        dynamics.start(&mut scheduler, InitialState::AllNew, 9, 4);
-        engine::run(&mut dynamics, &mut scheduler);
-        let mut expected = vec![(0, 0.0, true)];
-        let mut at = 0.0;
-        let process = structure.process(node).unwrap();
-        let mut rng = ComponentRng::new(9, 4, structure.key(node));
-        for (phase, length) in phase_lengths(process, &mut rng, 64).into_iter().enumerate() {
-            at += length;
-            if at >= 100.0 {
-                break;
+        // changes come at the running sums of `phase_lengths`: up for 10 h on average,
+        // down for 1.05 h, about 18 changes before 100 h. The draw made ahead for the
+        // phase after the one that ends past the horizon is taken back: the stream
+        // ends where those draws leave it.
+        for (structure, node) in [one_gamma_node(), one_exponential_node()] {
+            let mut dynamics = Dynamics::new(&structure, &[node], Log::default());
+            let mut scheduler = Scheduler::new(100.0);
+            dynamics.start(&mut scheduler, InitialState::AllNew, 9, 4);
+            engine::run(&mut dynamics, &mut scheduler);
+            let mut expected = vec![(0, 0.0, true)];
+            let mut at = 0.0;
+            let process = structure.process(node).unwrap();
+            let mut rng = ComponentRng::new(9, 4, structure.key(node));
+            for (phase, length) in phase_lengths(process, &mut rng, 64).into_iter().enumerate() {
+                at += length;
+                if at >= 100.0 {
+                    break;
+                }
+                expected.push((0, at, phase % 2 == 1));
             }
-            expected.push((0, at, phase % 2 == 1));
+            assert!(expected.len() > 10, "{expected:?}");
+            assert_eq!(dynamics.observer.0, expected);
+            // One draw per phase begun: the last one's ends past the horizon.
+            let mut rng = ComponentRng::new(9, 4, structure.key(node));
+            phase_lengths(process, &mut rng, expected.len());
+            assert_eq!(dynamics.state[node.index()].rng, rng);
+            assert!(dynamics.state[node.index()].next_length.is_nan());
         }
-        assert!(expected.len() > 10, "{expected:?}");
-        assert_eq!(dynamics.observer.0, expected);
     }
 
     #[test]

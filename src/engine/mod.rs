@@ -104,11 +104,9 @@ impl<E: Copy> Scheduler<E> {
         debug_assert!(at >= self.now, "cannot schedule in the past");
         let seq = self.next_seq;
         self.next_seq += 1;
-        let slot = if at < self.horizon {
-            self.queue.push(at, seq, event, self.now).wrapping_add(1)
-        } else {
-            u32::MAX
-        };
+        let within = at < self.horizon;
+        let slot = self.queue.push(at, seq, event, self.now, within);
+        let slot = std::hint::select_unpredictable(within, slot.wrapping_add(1), u32::MAX);
         EventKey {
             seq,
             slot: NonZeroU32::new(slot).unwrap_or(NonZeroU32::MAX),

@@ -19,7 +19,20 @@
 //! drained, so that no burst costs O(n²).
 //! Insertion and removal cost O(1) on average when the population is spread over the
 //! horizon, whatever its size; the bucket count doubles as the population grows so that
-//! buckets stay small. In a queue too big for the cache, taking a bucket also shows the
+//! buckets stay small. A bitmap marks the buckets that hold events, so that the next
+//! one is found a word (64 buckets) at a time. Up to a few thousand buckets, they are
+//! kept at eight or more per event: most hold one event or none, so taking one sorts
+//! nothing and a new event seldom lands in the one being drained, and the processor
+//! meets few branches that it cannot predict. Past that, buckets fill up to two events
+//! on average, so that their heads stay in the cache.
+//!
+//! An event scheduled past the horizon takes the same path as any other, without a
+//! branch on whether it is dropped (as good as random in a Monte Carlo trial): it is
+//! written into a free slot, which stays free, and its bucket's head is written back
+//! unchanged. The slab keeps its slots from one run to the next, all free after a
+//! reset, so that a slot is almost always free to be written.
+//!
+//! In a queue too big for the cache, taking a bucket also shows the
 //! caller the first entries of the next two buckets, and fetches the entries after
 //! them, so that walking those lists, and handling their events, does not wait for
 //! memory one entry at a time.
@@ -63,10 +76,13 @@ impl<E: Copy> Entry<E> {
 }
 
 const NIL: u32 = u32::MAX;
-/// The sequence number of a slot whose event has left the queue (fired, discarded or
-/// dropped): never a live event's (sequence numbers count events from 0).
+/// The sequence number of a slot whose event has left the queue (fired or discarded):
+/// never a live event's (sequence numbers count events from 0). A free slot that a
+/// dropped event was written into holds that event's number instead, which no key
+/// names (a dropped event's key names no slot).
 const FREE: u64 = u64::MAX;
-const MIN_BUCKETS: usize = 16;
+/// Buckets to begin with: one word of the occupancy bitmap.
+const MIN_BUCKETS: usize = 64;
 const MAX_BUCKETS: usize = 1 << 22;
 /// Entries of a bucket sorted by insertion, one at a time, before the rest is sorted
 /// with them at once.
@@ -77,13 +93,23 @@ const SCAN_AT_MOST: usize = 32;
 /// Slots in the slab from which taking a bucket looks ahead (see `look_ahead`): below,
 /// the queue and, most likely, what its events touch are in the cache already.
 const LOOK_AHEAD_FROM: usize = 1 << 13;
-/// Entries per bucket, on average, before the bucket count doubles.
+/// Entries per bucket, on average, before the bucket count doubles (from
+/// `SPARSE_BELOW` buckets on).
 const LOAD: usize = 2;
+/// Below this many buckets, the bucket count doubles as soon as the population passes
+/// an eighth of it. Sparse buckets mostly hold one event or none, so taking one sorts
+/// nothing, and an event seldom lands in the bucket being drained: fewer branches
+/// whose outcome is as good as random. The bitmap of occupied buckets finds the next
+/// event at little cost. Past that many buckets, the heads would no longer fit in the
+/// fastest cache, and buckets fill up to `LOAD`.
+const SPARSE_BELOW: usize = 1 << 13;
 
 #[derive(Debug, Clone)]
 pub(crate) struct CalendarQueue<E> {
     /// First slot of each bucket's list, or `NIL`.
     heads: Vec<u32>,
+    /// One bit per bucket: set while its list (in `heads`) is not empty.
+    occupied: Vec<u64>,
     slots: Vec<Entry<E>>,
     /// First free slot, linked through `next`, or `NIL`.
     free: u32,
@@ -125,12 +151,21 @@ pub(crate) struct CalendarQueue<E> {
     grow_at: usize,
     /// Slots from which taking a bucket looks ahead: `LOOK_AHEAD_FROM` (tests lower it).
     look_ahead_from: usize,
+    /// Buckets below which they are kept sparse: `SPARSE_BELOW` (tests set it to 0, to
+    /// see a few buckets at work).
+    sparse_below: usize,
 }
 
 impl<E: Copy> CalendarQueue<E> {
     pub fn new(horizon: f64) -> Self {
+        Self::with_buckets(horizon, MIN_BUCKETS)
+    }
+
+    /// A queue of `buckets` buckets to begin with.
+    fn with_buckets(horizon: f64, buckets: usize) -> Self {
         let mut queue = CalendarQueue {
-            heads: vec![NIL; MIN_BUCKETS],
+            heads: vec![NIL; buckets],
+            occupied: vec![0; buckets.div_ceil(64)],
             slots: Vec::new(),
             free: NIL,
             buckets_per_time: 0.0,
@@ -148,6 +183,7 @@ impl<E: Copy> CalendarQueue<E> {
             cancelled_count: 0,
             grow_at: 0,
             look_ahead_from: LOOK_AHEAD_FROM,
+            sparse_below: SPARSE_BELOW,
         };
         queue.reset(horizon);
         queue
@@ -155,11 +191,16 @@ impl<E: Copy> CalendarQueue<E> {
 
     /// Empties the queue for a new horizon, keeping its allocations.
     pub fn reset(&mut self, horizon: f64) {
-        self.heads.fill(NIL);
-        self.slots.clear();
+        self.clear_heads();
+        // The slab keeps its slots, all free, so that pushing rarely finds none free.
+        let count = self.slots.len() as u32;
+        for (slot, cell) in (1..).zip(self.slots.iter_mut()) {
+            cell.seq = FREE;
+            cell.next = if slot < count { slot } else { NIL };
+        }
         self.crowded = false;
         self.heap.clear();
-        self.free = NIL;
+        self.free = if count > 0 { 0 } else { NIL };
         self.first = NIL;
         self.last = NIL;
         self.finger = NIL;
@@ -178,9 +219,45 @@ impl<E: Copy> CalendarQueue<E> {
         self.set_grow_at();
     }
 
+    /// Empties every bucket's list (only the occupied ones are visited).
+    fn clear_heads(&mut self) {
+        for (word_index, word) in self.occupied.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                self.heads[word_index * 64 + bits.trailing_zeros() as usize] = NIL;
+                bits &= bits - 1;
+            }
+        }
+    }
+
+    /// Marks bucket `index` as occupied if `occupied` (else leaves its mark as it
+    /// is), without a branch.
+    #[inline]
+    fn occupy(&mut self, index: usize, occupied: bool) {
+        let word = &mut self.occupied[index / 64];
+        *word |= u64::from(occupied) << (index % 64);
+    }
+
+    /// The first occupied bucket after `bucket`, marked as unoccupied (there is one).
+    #[inline]
+    fn take_occupied_after(&mut self, bucket: usize) -> usize {
+        let from = bucket + 1;
+        let mut word_index = from / 64;
+        let mut word = self.occupied[word_index] & (!0u64 << (from % 64));
+        while word == 0 {
+            word_index += 1;
+            word = self.occupied[word_index];
+        }
+        self.occupied[word_index] = word & (word - 1);
+        word_index * 64 + word.trailing_zeros() as usize
+    }
+
     fn set_grow_at(&mut self) {
-        self.grow_at = if self.heads.len() < MAX_BUCKETS {
-            LOAD * self.heads.len()
+        let buckets = self.heads.len();
+        self.grow_at = if buckets < self.sparse_below {
+            buckets / 8
+        } else if buckets < MAX_BUCKETS {
+            LOAD * buckets
         } else {
             usize::MAX
         };
@@ -231,53 +308,73 @@ impl<E: Copy> CalendarQueue<E> {
         unsafe { self.slots.get_unchecked_mut(index as usize) }
     }
 
-    /// Inserts an event; `time` must lie in `[now, horizon)`. Returns its slot, which
-    /// names it (with `seq`) for [`cancel`](Self::cancel).
+    /// Inserts an event when `within` (its `time` then lies in `[now, horizon)`), and
+    /// returns its slot, which names it (with `seq`) for [`cancel`](Self::cancel).
+    /// When not `within` (the event lies at or past the horizon), the queue is left
+    /// as it was, and the slot returned names nothing.
+    ///
+    /// Both cases take the same path: whether an event lies within the horizon is as
+    /// good as random (a phase that may or may not end within the year), and a branch
+    /// on it would be mispredicted half the time. A dropped event is written into a
+    /// free slot, which stays free, and its bucket's head is written back unchanged.
     #[inline]
-    pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64) -> u32 {
+    pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64, within: bool) -> u32 {
+        use std::hint::select_unpredictable as select;
         debug_assert!(seq != FREE, "sequence numbers run out");
-        let entry = Entry {
+        debug_assert!(!within || time >= now, "event scheduled in the past");
+        // A new slot at the end of the slab is needed only when none is free. Only
+        // then can the population reach a new high (every slot holds an entry), and
+        // only then is it compared with the population at which the bucket count
+        // doubles (before the bucket is chosen: growing changes the buckets).
+        if self.free == NIL && self.slots.len() >= self.grow_at {
+            self.grow(now);
+        }
+        let index = self.bucket_of(time);
+        debug_assert!(
+            !within || index >= self.bucket,
+            "event scheduled in the past"
+        );
+        // SAFETY: `bucket_of` is at most `heads.len() - 1`, and `heads` is never empty
+        // (it holds at least `MIN_BUCKETS`).
+        let head = unsafe { *self.heads.get_unchecked(index) };
+        let mut entry = Entry {
             time,
             seq,
             event,
             next: NIL,
         };
-        // A slot: a free one, else a new one at the end of the slab. Only then can the
-        // population reach a new high (every slot holds an entry), and only then is it
-        // compared with the population at which the bucket count doubles.
-        let slot = if self.free != NIL {
+        // The slot, and the free list after it; the entry is written once, linked to
+        // its bucket's list (or, dropped, to the rest of the free list).
+        let (slot, rest_free) = if self.free != NIL {
             let slot = self.free;
             // SAFETY: `free` is not `NIL`: a link.
-            self.free = unsafe { self.cell(slot) }.next;
-            slot
+            let cell = unsafe { self.cell_mut(slot) };
+            let rest_free = cell.next;
+            entry.next = select(within, head, rest_free);
+            *cell = entry;
+            (slot, rest_free)
         } else {
-            if self.slots.len() >= self.grow_at {
-                self.grow(now);
-            }
+            entry.next = select(within, head, NIL);
             self.slots.push(entry);
-            (self.slots.len() - 1) as u32
+            ((self.slots.len() - 1) as u32, NIL)
         };
-        let index = self.bucket_of(time);
-        debug_assert!(index >= self.bucket, "event scheduled in the past");
-        if index == self.bucket {
-            // SAFETY: `slot` was just taken from the free list or the end of the slab.
+        // A dropped event's bucket is none (`usize::MAX`): never the current one.
+        if select(within, index, usize::MAX) == self.bucket {
+            self.free = rest_free;
+            // SAFETY: `slot` holds the entry just written.
             unsafe {
-                *self.cell_mut(slot) = entry;
                 if self.crowded || !self.insert_at_an_end(slot) {
                     self.insert_inside(slot);
                 }
             }
-        } else {
-            // SAFETY (heads): `bucket_of` is at most `heads.len() - 1`, and `heads` is
-            // never empty (it holds at least `MIN_BUCKETS`). (slot): as above.
-            unsafe {
-                let head = self.heads.get_unchecked_mut(index);
-                let next = *head;
-                *head = slot;
-                *self.cell_mut(slot) = Entry { next, ..entry };
-            }
+            self.len += 1;
+            return slot;
         }
-        self.len += 1;
+        // SAFETY: as for `head`.
+        unsafe { *self.heads.get_unchecked_mut(index) = select(within, slot, head) };
+        self.free = select(within, rest_free, slot);
+        self.len += usize::from(within);
+        self.occupy(index, within);
         slot
     }
 
@@ -509,11 +606,16 @@ impl<E: Copy> CalendarQueue<E> {
         }
         waiting.extend(self.heap.drain().map(|Reverse((_, _, slot))| slot));
         self.crowded = false;
-        for index in self.bucket..self.heads.len() {
-            let mut slot = std::mem::replace(&mut self.heads[index], NIL);
-            while slot != NIL {
-                waiting.push(slot);
-                slot = self.slots[slot as usize].next;
+        for (word_index, word) in self.occupied.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                let index = word_index * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let mut slot = std::mem::replace(&mut self.heads[index], NIL);
+                while slot != NIL {
+                    waiting.push(slot);
+                    slot = self.slots[slot as usize].next;
+                }
             }
         }
         self.last = NIL;
@@ -535,6 +637,7 @@ impl<E: Copy> CalendarQueue<E> {
         } else {
             self.slots[slot as usize].next = self.heads[index];
             self.heads[index] = slot;
+            self.occupy(index, true);
         }
     }
 
@@ -545,10 +648,14 @@ impl<E: Copy> CalendarQueue<E> {
         if self.crowded && self.take_from_heap() {
             return;
         }
-        let mut slot = NIL;
-        while slot == NIL {
-            self.bucket += 1;
-            slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
+        self.bucket = self.take_occupied_after(self.bucket);
+        let slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
+        // SAFETY: an occupied bucket's head is a link.
+        if unsafe { self.cell(slot) }.next == NIL && self.slots.len() < self.look_ahead_from {
+            // The commonest case: a bucket of one event.
+            self.first = slot;
+            self.last = slot;
+            return;
         }
         if self.slots.len() >= self.look_ahead_from {
             self.look_ahead(ahead);
@@ -624,21 +731,30 @@ impl<E: Copy> CalendarQueue<E> {
     }
 
     /// Sorts the current list together with the rest of a bucket's list, from
-    /// `rest`, in O(n log n). The order is the one insertion gives: keys are unique.
+    /// `rest`, in O(n log n) at most. The order is the one insertion gives: keys are
+    /// unique. The current list is in order, and the rest, reversed, is in the order its
+    /// events were scheduled, which is often their order in time too (a burst of
+    /// events at one instant, or at steadily later times): a sort that merges the
+    /// runs it finds then costs O(n).
     #[cold]
     #[inline(never)]
     fn sort_current(&mut self, rest: u32) {
         let mut all = std::mem::take(&mut self.scratch);
         all.clear();
-        for start in [self.first, rest] {
-            let mut slot = start;
-            while slot != NIL {
-                all.push(slot);
-                slot = self.slots[slot as usize].next;
-            }
+        let mut slot = rest;
+        while slot != NIL {
+            all.push(slot);
+            slot = self.slots[slot as usize].next;
+        }
+        // The rest in scheduling order, then the current list.
+        all.reverse();
+        let mut slot = self.first;
+        while slot != NIL {
+            all.push(slot);
+            slot = self.slots[slot as usize].next;
         }
         let slots = &self.slots;
-        all.sort_unstable_by(|&a, &b| {
+        all.sort_by(|&a, &b| {
             let (a, b) = (&slots[a as usize], &slots[b as usize]);
             if a.after(b) {
                 std::cmp::Ordering::Greater
@@ -666,6 +782,8 @@ impl<E: Copy> CalendarQueue<E> {
         let new_len = self.heads.len() * 2;
         self.heads.clear();
         self.heads.resize(new_len, NIL);
+        self.occupied.clear();
+        self.occupied.resize(new_len.div_ceil(64), 0);
         self.buckets_per_time = new_len as f64 / self.horizon;
         self.set_grow_at();
         self.bucket = self.bucket_of(now);
@@ -680,6 +798,15 @@ impl<E: Copy> CalendarQueue<E> {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    /// A queue of 16 buckets to begin with, each filled up to `LOAD` before their
+    /// count doubles.
+    fn dense_queue<E: Copy>(horizon: f64) -> CalendarQueue<E> {
+        let mut queue = CalendarQueue::with_buckets(horizon, 16);
+        queue.sparse_below = 0;
+        queue.reset(horizon);
+        queue
+    }
 
     /// Pops every event left and checks that they come exactly as `reference` (time
     /// bits, sequence number) orders them, and nothing after.
@@ -697,7 +824,7 @@ mod tests {
         // in sequence order; they must come out sorted by (time, seq) while the queue
         // grows from 16 buckets to 256.
         let horizon = 100.0;
-        let mut queue = CalendarQueue::new(horizon);
+        let mut queue = dense_queue(horizon);
         let mut state: u64 = 7;
         let mut expected = Vec::new();
         for seq in 0..1000u64 {
@@ -705,7 +832,7 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let time = ((state >> 33) % 400) as f64 / 4.0; // 0, 0.25, ..., 99.75
-            queue.push(time, seq, seq, 0.0);
+            queue.push(time, seq, seq, 0.0, true);
             expected.push((time, seq));
         }
         expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -719,11 +846,11 @@ mod tests {
     fn interleaved_pushes_and_pops_keep_order() {
         // Pop half, push more at and after the current time (some into the bucket being
         // drained, some triggering growth), and check the merged order.
-        let mut queue = CalendarQueue::new(50.0);
+        let mut queue = dense_queue(50.0);
         let mut seq = 0;
         let mut reference: Vec<(f64, u64)> = Vec::new();
         let mut push = |q: &mut CalendarQueue<u64>, r: &mut Vec<(f64, u64)>, t: f64, now| {
-            q.push(t, seq, seq, now);
+            q.push(t, seq, seq, now, true);
             r.push((t, seq));
             seq += 1;
         };
@@ -755,14 +882,14 @@ mod tests {
         // ([0, 100) of a 1,600 horizon cut in 16), some tying, with pops in between:
         // the bucket becomes crowded (its entries go to a heap). They must pop by time,
         // then by scheduling order, and what is at hand must be the next event.
-        let mut queue = CalendarQueue::new(1600.0);
+        let mut queue = dense_queue(1600.0);
         let mut reference = BTreeSet::new();
-        queue.push(1.0, 0, 0, 0.0);
+        queue.push(1.0, 0, 0, 0.0, true);
         reference.insert((1.0f64.to_bits(), 0));
         let mut now = 0.0;
         for seq in 1..5_000u64 {
             let time = now + ((seq * 7919) % 997) as f64 / 997.0 * (99.0 - now) / 2.0;
-            queue.push(time, seq, seq, now);
+            queue.push(time, seq, seq, now, true);
             reference.insert((time.to_bits(), seq));
             if seq % 3 == 0 {
                 let expected = reference.pop_first();
@@ -786,11 +913,11 @@ mod tests {
         // 5,000 events into one later bucket ([500, 600) of a 1,600 horizon cut in 16),
         // at 50 distinct times in scrambled order, so that many tie: far more than are
         // sorted by insertion. They must pop by time, then by scheduling order.
-        let mut queue = CalendarQueue::new(1600.0);
+        let mut queue = dense_queue(1600.0);
         let mut reference = Vec::new();
         for seq in 0..5_000u64 {
             let time = 500.0 + ((seq * 37) % 50) as f64 * 1.9;
-            queue.push(time, seq, seq, 0.0);
+            queue.push(time, seq, seq, 0.0, true);
             reference.push((time, seq));
         }
         let out: Vec<_> =
@@ -804,12 +931,12 @@ mod tests {
         // 20 events in the first of 16 buckets ([0, 100) of a 1,600 horizon), some
         // sharing a time; after the first pop, 12 more into that bucket, most of them
         // far from its earliest end (placed by binary search).
-        let mut queue = CalendarQueue::new(1600.0);
+        let mut queue = dense_queue(1600.0);
         let mut reference = Vec::new();
         let mut seq = 0;
         for i in 0..20u32 {
             let time = f64::from((i * 7) % 10) * 9.0 + 1.0;
-            queue.push(time, seq, seq, 0.0);
+            queue.push(time, seq, seq, 0.0, true);
             reference.push((time, seq));
             seq += 1;
         }
@@ -817,7 +944,7 @@ mod tests {
         let mut out = vec![(first.time, first.seq)];
         for i in 0..12u32 {
             let time = first.time + f64::from((i * 5) % 12) * 8.0;
-            queue.push(time, seq, seq, first.time);
+            queue.push(time, seq, seq, first.time, true);
             reference.push((time, seq));
             seq += 1;
         }
@@ -832,52 +959,102 @@ mod tests {
     fn random_interleaving_matches_a_sorted_reference() {
         // Pushes at pseudo-random times (a coarse grid, so that ties are common, and
         // half of them close to now, so that many land in the bucket being drained)
-        // interleaved with pops, through growth; every pop must be the least pending
-        // (time, seq) of a sorted reference.
+        // interleaved with pops, through growth, in a queue of dense buckets and in
+        // one of sparse buckets (the default), whose population passes an eighth of
+        // `SPARSE_BELOW` so that they grow to that many. Events past the horizon are
+        // pushed as dropped and must leave no trace. Every pop must be the least
+        // pending (time, seq) of a sorted reference.
         let horizon = 1000.0;
-        let mut queue = CalendarQueue::new(horizon);
-        let mut reference = BTreeSet::new();
-        let mut state: u64 = 11;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            state >> 33
-        };
-        let mut now = 0.0;
-        let mut seq = 0u64;
-        for round in 0..20_000u64 {
-            let pushes = if round < 5_000 { 2 } else { next() % 3 };
-            for _ in 0..pushes {
-                let r = next();
-                let ahead = if r % 2 == 0 {
-                    (r % 16) as f64 / 8.0
-                } else {
-                    (r % 4000) as f64 / 4.0
-                };
-                let time = now + ahead;
-                if time < horizon {
-                    queue.push(time, seq, seq, now);
-                    reference.insert((time.to_bits(), seq));
+        for mut queue in [dense_queue(horizon), CalendarQueue::new(horizon)] {
+            let mut reference = BTreeSet::new();
+            let mut state: u64 = 11;
+            let mut next = || {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                state >> 33
+            };
+            let mut now = 0.0;
+            let mut seq = 0u64;
+            let mut dropped = 0;
+            for round in 0..20_000u64 {
+                let pushes = if round < 5_000 { 2 } else { next() % 3 };
+                for _ in 0..pushes {
+                    let r = next();
+                    let ahead = if r % 2 == 0 {
+                        (r % 16) as f64 / 8.0
+                    } else {
+                        (r % 4000) as f64 / 4.0
+                    };
+                    let time = now + ahead;
+                    let within = time < horizon;
+                    queue.push(time, seq, seq, now, within);
+                    if within {
+                        reference.insert((time.to_bits(), seq));
+                    } else {
+                        dropped += 1;
+                    }
+                    seq += 1;
                 }
-                seq += 1;
+                if next() % 2 == 0 {
+                    let expected = reference.pop_first();
+                    let popped = queue.pop(|_| {}).map(|e| (e.time.to_bits(), e.seq));
+                    assert_eq!(popped, expected);
+                    if let Some((bits, _)) = expected {
+                        now = f64::from_bits(bits);
+                    }
+                    // What is at hand, if anything, is exactly the next event.
+                    if let Some(near) = queue.peek_near() {
+                        let next = reference.first().copied();
+                        assert_eq!(Some((near.time.to_bits(), near.seq)), next);
+                    }
+                    assert!(queue.peek_near().is_some() || queue.first == NIL);
+                }
+                assert_eq!(queue.len(), reference.len());
             }
-            if next() % 2 == 0 {
-                let expected = reference.pop_first();
-                let popped = queue.pop(|_| {}).map(|e| (e.time.to_bits(), e.seq));
-                assert_eq!(popped, expected);
-                if let Some((bits, _)) = expected {
-                    now = f64::from_bits(bits);
-                }
-                // What is at hand, if anything, is exactly the next event.
-                if let Some(near) = queue.peek_near() {
-                    let next = reference.first().copied();
-                    assert_eq!(Some((near.time.to_bits(), near.seq)), next);
-                }
-                assert!(queue.peek_near().is_some() || queue.first == NIL);
+            assert!(dropped > 50, "{dropped} dropped");
+            if queue.sparse_below == SPARSE_BELOW {
+                assert_eq!(queue.heads.len(), SPARSE_BELOW);
             }
-            assert_eq!(queue.len(), reference.len());
+            drain_in_order(&mut queue, reference);
         }
+    }
+
+    #[test]
+    fn a_dropped_event_takes_no_slot_and_changes_nothing() {
+        // Into an empty slab, a dropped event takes a new slot and leaves it free;
+        // the next event takes that slot. A dropped event scheduled when a slot is
+        // free leaves it free too. Nothing dropped is ever popped.
+        let mut queue = CalendarQueue::new(10.0);
+        queue.push(12.0, 0, 'x', 0.0, false);
+        assert_eq!((queue.len(), queue.slots.len()), (0, 1));
+        assert_eq!(queue.push(3.0, 1, 'a', 0.0, true), 0);
+        assert_eq!(queue.pop(|_| {}).map(|e| e.event), Some('a'));
+        queue.push(10.0, 2, 'y', 3.0, false);
+        assert_eq!(queue.push(5.0, 3, 'b', 3.0, true), 0);
+        assert_eq!((queue.len(), queue.slots.len()), (1, 1));
+        assert_eq!(queue.pop(|_| {}).map(|e| e.event), Some('b'));
+        assert!(queue.pop(|_| {}).is_none());
+    }
+
+    #[test]
+    fn reset_keeps_the_slab_with_every_slot_free() {
+        // 100 events, 10 popped, then a reset: the next 100 take the same 100 slots.
+        let mut queue = CalendarQueue::new(100.0);
+        for seq in 0..100u64 {
+            queue.push((seq * 37 % 100) as f64, seq, seq, 0.0, true);
+        }
+        for _ in 0..10 {
+            queue.pop(|_| {});
+        }
+        queue.reset(50.0);
+        let mut reference = BTreeSet::new();
+        for seq in 0..100u64 {
+            let time = (seq * 13 % 50) as f64;
+            queue.push(time, seq, seq, 0.0, true);
+            reference.insert((time.to_bits(), seq));
+        }
+        assert_eq!(queue.slots.len(), 100);
         drain_in_order(&mut queue, reference);
     }
 
@@ -887,11 +1064,11 @@ mod tests {
         // tied at 0.5 go inside it, each after the last (resumed from the finger).
         // Pops take the earliest, the finger's slot among them, and later bursts and
         // single events before and among the ties must still land in order.
-        let mut queue = CalendarQueue::new(16.0);
+        let mut queue = dense_queue(16.0);
         let mut reference = Vec::new();
         let mut seq = 0u64;
         let mut push = |q: &mut CalendarQueue<u64>, r: &mut Vec<(f64, u64)>, t: f64, now| {
-            q.push(t, seq, seq, now);
+            q.push(t, seq, seq, now, true);
             r.push((t, seq));
             seq += 1;
         };
@@ -930,13 +1107,13 @@ mod tests {
 
     #[test]
     fn insertion_into_the_current_bucket_keeps_order() {
-        let mut queue = CalendarQueue::new(16.0);
-        queue.push(0.5, 0, 'a', 0.0);
-        queue.push(0.9, 1, 'c', 0.0);
+        let mut queue = dense_queue(16.0);
+        queue.push(0.5, 0, 'a', 0.0, true);
+        queue.push(0.9, 1, 'c', 0.0, true);
         assert_eq!(queue.pop(|_| {}).map(|e| e.event), Some('a'));
         // Now at 0.5, the current bucket [0, 1) is sorted; insert before and after 'c'.
-        queue.push(0.6, 2, 'b', 0.5);
-        queue.push(0.9, 3, 'd', 0.5);
+        queue.push(0.6, 2, 'b', 0.5, true);
+        queue.push(0.9, 3, 'd', 0.5, true);
         let rest: String = std::iter::from_fn(|| queue.pop(|_| {}).map(|e| e.event)).collect();
         assert_eq!(rest, "bcd");
     }
@@ -947,7 +1124,7 @@ mod tests {
         // [200, 300), 'e' in [400, 500); each bucket's list holds its latest scheduled
         // first.
         let run = |look_ahead_from| {
-            let mut queue = CalendarQueue::new(1600.0);
+            let mut queue = dense_queue(1600.0);
             queue.look_ahead_from = look_ahead_from;
             for (seq, (time, event)) in [
                 (150.0, 'a'),
@@ -959,7 +1136,7 @@ mod tests {
             .into_iter()
             .enumerate()
             {
-                queue.push(time, seq as u64, event, 0.0);
+                queue.push(time, seq as u64, event, 0.0, true);
             }
             let mut seen = String::new();
             let mut order = String::new();
