@@ -29,8 +29,9 @@
 //! An event scheduled past the horizon takes the same path as any other, without a
 //! branch on whether it is dropped (as good as random in a Monte Carlo trial): it is
 //! written into a free slot, which stays free, and its bucket's head is written back
-//! unchanged. The slab keeps its slots from one run to the next, all free after a
-//! reset, so that a slot is almost always free to be written.
+//! unchanged. The slab keeps its slots from one run to the next: after a reset they
+//! are all fresh (free, and taken in order), so that a free slot is almost always at
+//! hand without a branch on whether the slab must grow.
 //!
 //! In a queue too big for the cache, taking a bucket also shows the
 //! caller the first entries of the next two buckets, and fetches the entries after
@@ -113,6 +114,10 @@ pub(crate) struct CalendarQueue<E> {
     slots: Vec<Entry<E>>,
     /// First free slot, linked through `next`, or `NIL`.
     free: u32,
+    /// The slots from this one to the end of the slab are free too, but off the free
+    /// list: never used since the last reset (the slab keeps its slots from one run
+    /// to the next). A new slot is taken from here when the free list is empty.
+    fresh: u32,
     /// Buckets per unit of time: `heads.len() / horizon`.
     buckets_per_time: f64,
     horizon: f64,
@@ -146,8 +151,8 @@ pub(crate) struct CalendarQueue<E> {
     /// Bits set in `cancelled`: while 0, popping checks nothing more.
     cancelled_count: usize,
     /// The population at which the bucket count doubles (`usize::MAX` at the most). The
-    /// slab never holds more slots, so the population can only reach it when no slot
-    /// is free, and `push` checks it only then.
+    /// population can only reach it when the free list is empty (it is then `fresh`),
+    /// and `push` checks it only then.
     grow_at: usize,
     /// Slots from which taking a bucket looks ahead: `LOOK_AHEAD_FROM` (tests lower it).
     look_ahead_from: usize,
@@ -168,6 +173,7 @@ impl<E: Copy> CalendarQueue<E> {
             occupied: vec![0; buckets.div_ceil(64)],
             slots: Vec::new(),
             free: NIL,
+            fresh: 0,
             buckets_per_time: 0.0,
             horizon,
             bucket: 0,
@@ -192,15 +198,11 @@ impl<E: Copy> CalendarQueue<E> {
     /// Empties the queue for a new horizon, keeping its allocations.
     pub fn reset(&mut self, horizon: f64) {
         self.clear_heads();
-        // The slab keeps its slots, all free, so that pushing rarely finds none free.
-        let count = self.slots.len() as u32;
-        for (slot, cell) in (1..).zip(self.slots.iter_mut()) {
-            cell.seq = FREE;
-            cell.next = if slot < count { slot } else { NIL };
-        }
+        // The slab keeps its slots, all fresh.
+        self.fresh = 0;
         self.crowded = false;
         self.heap.clear();
-        self.free = if count > 0 { 0 } else { NIL };
+        self.free = NIL;
         self.first = NIL;
         self.last = NIL;
         self.finger = NIL;
@@ -316,17 +318,18 @@ impl<E: Copy> CalendarQueue<E> {
     /// Both cases take the same path: whether an event lies within the horizon is as
     /// good as random (a phase that may or may not end within the year), and a branch
     /// on it would be mispredicted half the time. A dropped event is written into a
-    /// free slot, which stays free, and its bucket's head is written back unchanged.
+    /// free or fresh slot, which stays so, and its bucket's head is written back
+    /// unchanged.
     #[inline]
     pub fn push(&mut self, time: f64, seq: u64, event: E, now: f64, within: bool) -> u32 {
         use std::hint::select_unpredictable as select;
         debug_assert!(seq != FREE, "sequence numbers run out");
         debug_assert!(!within || time >= now, "event scheduled in the past");
-        // A new slot at the end of the slab is needed only when none is free. Only
-        // then can the population reach a new high (every slot holds an entry), and
+        // A fresh slot is needed only when the free list is empty. Only then can the
+        // population reach a new high (every slot before `fresh` holds an entry), and
         // only then is it compared with the population at which the bucket count
         // doubles (before the bucket is chosen: growing changes the buckets).
-        if self.free == NIL && self.slots.len() >= self.grow_at {
+        if self.free == NIL && self.fresh as usize >= self.grow_at {
             self.grow(now);
         }
         let index = self.bucket_of(time);
@@ -343,9 +346,11 @@ impl<E: Copy> CalendarQueue<E> {
             event,
             next: NIL,
         };
-        // The slot, and the free list after it; the entry is written once, linked to
-        // its bucket's list (or, dropped, to the rest of the free list).
-        let (slot, rest_free) = if self.free != NIL {
+        // The slot: the first free one, else the first fresh one. The entry is written
+        // once, linked to its bucket's list (or, dropped, to the rest of the free list,
+        // or to nothing in a fresh slot, which stays fresh).
+        let from_free_list = self.free != NIL;
+        let (slot, rest_free) = if from_free_list {
             let slot = self.free;
             // SAFETY: `free` is not `NIL`: a link.
             let cell = unsafe { self.cell_mut(slot) };
@@ -354,13 +359,26 @@ impl<E: Copy> CalendarQueue<E> {
             *cell = entry;
             (slot, rest_free)
         } else {
+            let slot = self.fresh;
             entry.next = select(within, head, NIL);
-            self.slots.push(entry);
-            ((self.slots.len() - 1) as u32, NIL)
+            if slot as usize == self.slots.len() {
+                self.slots.push(entry);
+            } else {
+                self.slots[slot as usize] = entry;
+            }
+            (slot, NIL)
+        };
+        // Takes the slot if the event is not dropped.
+        let take_slot = |queue: &mut Self| {
+            if from_free_list {
+                queue.free = select(within, rest_free, slot);
+            } else {
+                queue.fresh += u32::from(within);
+            }
         };
         // A dropped event's bucket is none (`usize::MAX`): never the current one.
         if select(within, index, usize::MAX) == self.bucket {
-            self.free = rest_free;
+            take_slot(self);
             // SAFETY: `slot` holds the entry just written.
             unsafe {
                 if self.crowded || !self.insert_at_an_end(slot) {
@@ -372,7 +390,7 @@ impl<E: Copy> CalendarQueue<E> {
         }
         // SAFETY: as for `head`.
         unsafe { *self.heads.get_unchecked_mut(index) = select(within, slot, head) };
-        self.free = select(within, rest_free, slot);
+        take_slot(self);
         self.len += usize::from(within);
         self.occupy(index, within);
         slot
@@ -1022,9 +1040,9 @@ mod tests {
 
     #[test]
     fn a_dropped_event_takes_no_slot_and_changes_nothing() {
-        // Into an empty slab, a dropped event takes a new slot and leaves it free;
-        // the next event takes that slot. A dropped event scheduled when a slot is
-        // free leaves it free too. Nothing dropped is ever popped.
+        // Into an empty slab, a dropped event is written into a new slot, which stays
+        // fresh: the next event takes it. A dropped event scheduled when a slot is
+        // free leaves it free. Nothing dropped is ever popped.
         let mut queue = CalendarQueue::new(10.0);
         queue.push(12.0, 0, 'x', 0.0, false);
         assert_eq!((queue.len(), queue.slots.len()), (0, 1));
@@ -1039,7 +1057,8 @@ mod tests {
 
     #[test]
     fn reset_keeps_the_slab_with_every_slot_free() {
-        // 100 events, 10 popped, then a reset: the next 100 take the same 100 slots.
+        // 100 events, 10 popped, then a reset: the next 100 take the same 100 slots,
+        // one dropped event among them taking none.
         let mut queue = CalendarQueue::new(100.0);
         for seq in 0..100u64 {
             queue.push((seq * 37 % 100) as f64, seq, seq, 0.0, true);
@@ -1053,6 +1072,9 @@ mod tests {
             let time = (seq * 13 % 50) as f64;
             queue.push(time, seq, seq, 0.0, true);
             reference.insert((time.to_bits(), seq));
+            if seq == 40 {
+                queue.push(60.0, 1000, 1000, 0.0, false);
+            }
         }
         assert_eq!(queue.slots.len(), 100);
         drain_in_order(&mut queue, reference);
