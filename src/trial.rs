@@ -948,7 +948,9 @@ impl TrialRunner<'_> {
         // before the horizon now.
         for (index, _) in queued.iter().enumerate().filter(|(_, q)| !**q) {
             let node = NodeId(index as u32);
-            if let Some(at) = dynamics.redraw(node, now) {
+            if let Some(at) = dynamics.redraw(node, now)
+                && at < child.scheduler.horizon()
+            {
                 child.scheduler.schedule_at(at, TrialEvent::Node(node));
             }
         }
