@@ -945,7 +945,8 @@ impl TrialRunner<'_> {
             TrialEvent::Storage(_) | TrialEvent::Scale(_) | TrialEvent::Health(_) => time,
         });
         // A phase whose end was drawn past the horizon has no event: it may end
-        // before the horizon now.
+        // before the horizon now. (One drawn past it again is not scheduled: the
+        // queue would drop it, but only after the work of a push.)
         for (index, _) in queued.iter().enumerate().filter(|(_, q)| !**q) {
             let node = NodeId(index as u32);
             if let Some(at) = dynamics.redraw(node, now)

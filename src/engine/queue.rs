@@ -670,7 +670,8 @@ impl<E: Copy> CalendarQueue<E> {
         let slot = std::mem::replace(&mut self.heads[self.bucket], NIL);
         // SAFETY: an occupied bucket's head is a link.
         if unsafe { self.cell(slot) }.next == NIL && self.slots.len() < self.look_ahead_from {
-            // The commonest case: a bucket of one event.
+            // The commonest case in a queue that does not look ahead: a bucket of
+            // one event.
             self.first = slot;
             self.last = slot;
             return;
