@@ -48,6 +48,12 @@ pub struct Process {
 }
 
 impl Process {
+    /// The law of a phase up (`up`) or down.
+    #[inline]
+    pub fn law(&self, up: bool) -> &Law {
+        if up { &self.up } else { &self.down }
+    }
+
     /// Long-run fraction of time up: `E[up] / (E[up] + E[down])`.
     pub fn availability(&self) -> f64 {
         let up = self.up.mean();
@@ -671,7 +677,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                         InitialState::SteadyState => {
                             let plan = &self.start_plans[p as usize];
                             let up = rng.random::<f64>() < plan.availability;
-                            let law = if up { &process.up } else { &process.down };
+                            let law = process.law(up);
                             let first =
                                 law.sample_residual_within(plan.residual[usize::from(up)], rng);
                             (up, first, Time::NEG_INFINITY)
@@ -682,8 +688,7 @@ impl<'s, O: Observer> Dynamics<'s, O> {
                     state.forget_next_length();
                     if let Some(first) = first {
                         scheduler.schedule_at(first, NodeId(node as u32).into());
-                        let next_law = if up { &process.down } else { &process.up };
-                        state.draw_next_length_if(first < horizon, next_law);
+                        state.draw_next_length_if(first < horizon, process.law(!up));
                     }
                     up
                 }
@@ -809,15 +814,13 @@ impl<O: Observer> Dynamics<'_, O> {
         // being drained?) need not wait for a draw. The phase after it is drawn now.
         // (After a redraw or a reseed, the length is drawn only now.)
         let length = if state.next_length.is_nan() {
-            let law = if up { &process.up } else { &process.down };
-            law.sample(&mut state.rng)
+            process.law(up).sample(&mut state.rng)
         } else {
             state.next_length
         };
         let end = now + length;
         scheduler.schedule_at(end, node.into());
-        let next_law = if up { &process.down } else { &process.up };
-        state.draw_next_length_if(end < scheduler.horizon(), next_law);
+        state.draw_next_length_if(end < scheduler.horizon(), process.law(!up));
         self.observer.on_transition(node, now, up);
         if state.update(&mut self.observer, now) && state.has_dependents() {
             self.propagate(i, now);
@@ -851,11 +854,7 @@ impl<O: Observer> Dynamics<'_, O> {
     pub fn redraw(&mut self, node: NodeId, now: Time) -> Option<Time> {
         let process = self.structure.process(node)?;
         let state = &mut self.state[node.index()];
-        let law = if state.own_up {
-            &process.up
-        } else {
-            &process.down
-        };
+        let law = process.law(state.own_up);
         let known_age = state.since.is_finite();
         if !known_age && !law.is_memoryless() {
             return None;
@@ -988,8 +987,6 @@ mod tests {
         );
     }
 
-    /// One node whose up and down times follow gamma laws (a rejection sampler: a draw
-    /// takes a varying number of words from the stream), watched.
     /// A structure of one node, whose process is up for `up` and down for `down`.
     fn one_node(up: Law, down: Law) -> (Structure, NodeId) {
         let mut builder = StructureBuilder::new();
@@ -1035,14 +1032,7 @@ mod tests {
     /// stream `rng` gives them: one draw per phase, in phase order.
     fn phase_lengths(process: &Process, rng: &mut ComponentRng, phases: usize) -> Vec<f64> {
         (0..phases)
-            .map(|phase| {
-                let law = if phase % 2 == 0 {
-                    &process.up
-                } else {
-                    &process.down
-                };
-                law.sample(rng)
-            })
+            .map(|phase| process.law(phase % 2 == 0).sample(rng))
             .collect()
     }
 

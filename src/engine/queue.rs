@@ -43,8 +43,8 @@
 //!
 //! Cancellation marks the event's slot in a bitset; the entry stays linked and is
 //! discarded when it reaches the front. An event is named by its slot and sequence
-//! number: a slot whose event has left the queue holds the sequence number `FREE`, so a
-//! name outlives its event harmlessly. Growing the bucket count and retiming relink
+//! number: a slot whose event has left the queue holds the sequence number `FREE` (or
+//! a dropped event's, which no name holds), so a name outlives its event harmlessly. Growing the bucket count and retiming relink
 //! entries where they are, so slots, and names, never change while events wait.
 
 use std::cmp::Reverse;
@@ -197,15 +197,11 @@ impl<E: Copy> CalendarQueue<E> {
 
     /// Empties the queue for a new horizon, keeping its allocations.
     pub fn reset(&mut self, horizon: f64) {
-        self.clear_heads();
+        // Every list emptied (after a complete run, only the bitmap is read).
+        self.unlink_all();
         // The slab keeps its slots, all fresh.
         self.fresh = 0;
-        self.crowded = false;
-        self.heap.clear();
         self.free = NIL;
-        self.first = NIL;
-        self.last = NIL;
-        self.finger = NIL;
         self.horizon = horizon;
         self.buckets_per_time = if horizon > 0.0 {
             self.heads.len() as f64 / horizon
@@ -213,23 +209,11 @@ impl<E: Copy> CalendarQueue<E> {
             0.0
         };
         self.bucket = 0;
-        self.len = 0;
         if self.cancelled_count != 0 {
             self.cancelled.fill(0);
             self.cancelled_count = 0;
         }
         self.set_grow_at();
-    }
-
-    /// Empties every bucket's list (only the occupied ones are visited).
-    fn clear_heads(&mut self) {
-        for (word_index, word) in self.occupied.iter_mut().enumerate() {
-            let mut bits = std::mem::take(word);
-            while bits != 0 {
-                self.heads[word_index * 64 + bits.trailing_zeros() as usize] = NIL;
-                bits &= bits - 1;
-            }
-        }
     }
 
     /// Marks bucket `index` as occupied if `occupied` (else leaves its mark as it
@@ -368,30 +352,25 @@ impl<E: Copy> CalendarQueue<E> {
             }
             (slot, NIL)
         };
-        // Takes the slot if the event is not dropped.
-        let take_slot = |queue: &mut Self| {
-            if from_free_list {
-                queue.free = select(within, rest_free, slot);
-            } else {
-                queue.fresh += u32::from(within);
-            }
-        };
+        // The slot is taken unless the event is dropped.
+        if from_free_list {
+            self.free = select(within, rest_free, slot);
+        } else {
+            self.fresh += u32::from(within);
+        }
+        self.len += usize::from(within);
         // A dropped event's bucket is none (`usize::MAX`): never the current one.
         if select(within, index, usize::MAX) == self.bucket {
-            take_slot(self);
             // SAFETY: `slot` holds the entry just written.
             unsafe {
                 if self.crowded || !self.insert_at_an_end(slot) {
                     self.insert_inside(slot);
                 }
             }
-            self.len += 1;
             return slot;
         }
         // SAFETY: as for `head`.
         unsafe { *self.heads.get_unchecked_mut(index) = select(within, slot, head) };
-        take_slot(self);
-        self.len += usize::from(within);
         self.occupy(index, within);
         slot
     }
