@@ -21,8 +21,10 @@ use std::fmt;
 
 use rand::RngExt;
 use rand::distr::Open01;
-use rand_distr::{Distribution, Exp1, Gamma, LogNormal, Weibull};
+use rand_distr::{Distribution, Gamma, LogNormal, Weibull};
 use statrs::function::gamma::{gamma, gamma_lr, gamma_ur, ln_gamma};
+
+mod standard_exponential;
 
 /// Smallest value ever returned by [`Law::sample`] and
 /// [`Law::sample_residual`], in hours. Smaller samples (including 0 from
@@ -483,11 +485,12 @@ impl Law {
     /// Draws a duration in hours; always finite and >= [`MIN_SAMPLE_HOURS`].
     #[inline(always)]
     pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        // The commonest law first, inlined wherever a duration is drawn: `Exp1` (a
-        // ziggurat) gives a finite, positive value and the mean is at most 1e12 h, so
-        // only the lower end of the clamp can apply. Other laws go out of line.
+        // The commonest law first, inlined wherever a duration is drawn (the
+        // ziggurat's first try; see `standard_exponential`): it gives a finite,
+        // positive value and the mean is at most 1e12 h, so only the lower end of the
+        // clamp can apply. Other laws go out of line.
         if let Kind::Exponential { mean } = self.kind {
-            let e: f64 = Exp1.sample(rng);
+            let e = standard_exponential::sample(rng);
             let x = e * mean;
             return if x >= MIN_SAMPLE_HOURS {
                 x
@@ -503,7 +506,7 @@ impl Law {
     fn sample_other<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let x = match &self.kind {
             Kind::Exponential { mean } => {
-                let e: f64 = Exp1.sample(rng);
+                let e = standard_exponential::sample(rng);
                 e * mean
             }
             Kind::Weibull { dist, .. } => dist.sample(rng),
@@ -532,7 +535,7 @@ impl Law {
     pub fn sample_residual<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let length_biased = match &self.kind {
             Kind::Exponential { mean } => {
-                let e: f64 = Exp1.sample(rng);
+                let e = standard_exponential::sample(rng);
                 return clamp_sample(e * mean);
             }
             Kind::Weibull {
@@ -696,7 +699,7 @@ impl Law {
         let age = if age > 0.0 { age.min(f64::MAX) } else { 0.0 };
         let x = match &self.kind {
             Kind::Exponential { mean } => {
-                let e: f64 = Exp1.sample(rng);
+                let e = standard_exponential::sample(rng);
                 e * mean
             }
             Kind::Weibull {
@@ -705,7 +708,7 @@ impl Law {
                 inv_shape,
                 ..
             } => {
-                let e: f64 = Exp1.sample(rng);
+                let e = standard_exponential::sample(rng);
                 let ratio = age / scale;
                 if ratio == 0.0 {
                     // A fresh draw: λ E^(1/k) (also when age/λ underflows).
@@ -723,11 +726,11 @@ impl Law {
                 }
             }
             Kind::LogNormal { median, .. } => {
-                let e: f64 = Exp1.sample(rng);
+                let e = standard_exponential::sample(rng);
                 self.invert_survival(age, e, *median)
             }
             Kind::Gamma { mean, .. } => {
-                let e: f64 = Exp1.sample(rng);
+                let e = standard_exponential::sample(rng);
                 self.invert_survival(age, e, *mean)
             }
             Kind::Deterministic { value } => value - age,
