@@ -4,13 +4,12 @@
 //!
 //! `Exp1` is a ziggurat (Marsaglia and Tsang, 2000): one 64-bit word picks one of 256
 //! layers (its low 8 bits) and a point across it (its high 52 bits), and in 97.8 % of
-//! draws that point lies inside the layer's rectangle and is the value. Its
-//! loop, with a logarithm for the tail and an exponential for a layer's wedge, makes
-//! each use of it a call that saves and restores a dozen registers. Here the first try
-//! is a handful of instructions at the call site; when it fails, the draw is handed to
+//! draws that point lies inside the layer's rectangle and is the value. `Exp1`'s loop,
+//! with a logarithm for the tail and an exponential for a layer's wedge, makes each use
+//! of it a call that saves and restores a dozen registers. Here the first try is a
+//! handful of instructions at the call site; when it fails, the draw is handed to
 //! `Exp1` itself, replaying the same first word, so that every value is `Exp1`'s by
-//! construction. The tests check the copied table, and a million draws, against
-//! `Exp1`.
+//! construction. The tests check the copied table, and a million draws, against `Exp1`.
 
 use rand::{Rng, TryRng};
 use rand_distr::{Distribution, Exp1};
