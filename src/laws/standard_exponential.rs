@@ -186,15 +186,20 @@ mod tests {
     #[test]
     fn draws_are_exp1s_bit_for_bit_on_every_path() {
         // A million draws from one stream: each value, and the stream's state after it,
-        // must equal Exp1's. A first try in layer i fails when the point lies beyond
-        // x[i+1] / x[i] of the way across: over the 256 layers, sum(1 - x[i+1] / x[i])
-        // / 256 = 2.22 % of first tries (from the table), so the draw is handed over
-        // about 22,200 times. Layer 0 (the tail) takes 1 word in 256, and there the
-        // first try fails 1 - 7.697 / 8.697 = 11.5 % of the time: about 450 times.
+        // must equal Exp1's. A first try in layer i (1 word in 256) fails when the
+        // point lies beyond x[i+1] / x[i] of the way across, so
+        //   P(handed over) = sum over i of (1 - x[i+1] / x[i]) / 256 = 2.22 %
+        // (from the table: the 97.8 % the module's documentation gives is 1 - that),
+        // about 22,200 of a million draws, binomial sd sqrt(n p (1 - p)) = 147; and
+        //   P(handed over from the tail) = (1 - x[1] / x[0]) / 256
+        //                                = (1 - 7.697 / 8.697) / 256 = 0.045 %,
+        // about 449 draws, sd 21. Both counts must lie within 5 sd: the tail's path
+        // and the wedges' both run, as often as the table says.
+        let draws = 1_000_000u32;
         let mut ours = ComponentRng::new(7, 11, 13);
         let mut theirs = ours;
-        let (mut handed_over, mut from_the_tail) = (0, 0);
-        for draw in 0..1_000_000 {
+        let (mut handed_over, mut from_the_tail) = (0u32, 0u32);
+        for draw in 0..draws {
             let before = ours;
             let value = sample(&mut ours);
             let expected: f64 = Exp1.sample(&mut theirs);
@@ -208,9 +213,22 @@ mod tests {
                 }
             }
         }
-        assert!(
-            handed_over > 20_000 && from_the_tail > 300,
-            "handed over {handed_over}, from the tail {from_the_tail}"
-        );
+        let p_handed_over = (0..256)
+            .map(|i| 1.0 - LAYER_EDGES[i + 1] / LAYER_EDGES[i])
+            .sum::<f64>()
+            / 256.0;
+        assert_eq!((1000.0 * (1.0 - p_handed_over)).round(), 978.0);
+        let p_tail = (1.0 - LAYER_EDGES[1] / LAYER_EDGES[0]) / 256.0;
+        for (what, count, p) in [
+            ("handed over", handed_over, p_handed_over),
+            ("from the tail", from_the_tail, p_tail),
+        ] {
+            let n = f64::from(draws);
+            let (mean, sd) = (n * p, (n * p * (1.0 - p)).sqrt());
+            assert!(
+                (f64::from(count) - mean).abs() < 5.0 * sd,
+                "{what}: {count} draws, expected {mean:.0} ± {sd:.0}"
+            );
+        }
     }
 }
