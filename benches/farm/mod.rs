@@ -23,10 +23,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 pub const HORIZON: f64 = 8760.0;
-pub const MTTF: f64 = 10_000.0;
-pub const MTTR: f64 = 10.0;
+const MTTF: f64 = 10_000.0;
+const MTTR: f64 = 10.0;
 /// The seed of every trial.
-pub const SEED: u64 = 1;
+const SEED: u64 = 1;
 
 fn component_name(index: usize) -> String {
     index.to_string()
