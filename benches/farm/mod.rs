@@ -110,9 +110,9 @@ struct Component {
     up: bool,
 }
 
-/// The farm as a bare calendar loop: one pending event per component, kept in
-/// `buckets_per_event` buckets per expected event over the horizon, each a list
-/// threaded through the components; the bucket being drained is sorted by (time,
+/// The farm as a bare calendar loop: one pending event per component, in buckets
+/// over the horizon (eight or more per expected event), each a list threaded through
+/// the components and marked in a bitmap; the bucket being drained is sorted by (time,
 /// scheduling order).
 pub struct BareCalendar {
     components: Vec<Component>,
@@ -132,7 +132,8 @@ pub struct BareCalendar {
 
 impl BareCalendar {
     pub fn new(n: usize) -> Self {
-        // About 1.75 events per component-year; eight buckets per event, as the engine.
+        // About 1.75 events per component-year; eight or more buckets per event, as in
+        // the engine's queue.
         let buckets = (n * 14).next_power_of_two().max(64);
         BareCalendar {
             components: (0..n)
