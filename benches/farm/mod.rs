@@ -7,8 +7,9 @@
 //! - as a bare calendar loop (`BareCalendar`): the engine's work for this model —
 //!   each component's own stream, the same draws, one pending event per component in
 //!   buckets over the horizon, ties in scheduling order — with nothing else: no event
-//!   payloads, keys or cancellation, no dependencies, no observer, no draw ahead. It
-//!   fires the same events as the engine, at the same times;
+//!   payloads, keys or cancellation, no dependencies, no observer, no draw ahead. Each
+//!   stream draws what the engine's draws, in the same order, so it fires the engine's
+//!   events (the bench checks their number, trial by trial);
 //! - as a plain binary-heap loop with one stream per trial (`binary_heap_trial`).
 
 use nines::engine::{self, Scheduler};
