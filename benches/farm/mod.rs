@@ -33,12 +33,17 @@ fn component_name(index: usize) -> String {
     index.to_string()
 }
 
-/// The farm of `n` components as a reliability structure.
-pub fn structure(n: usize) -> Structure {
-    let process = Process {
+/// Every component's process: time to failure and repair.
+fn process() -> Process {
+    Process {
         up: Law::exponential(MTTF).expect("a positive mean"),
         down: Law::exponential(MTTR).expect("a positive mean"),
-    };
+    }
+}
+
+/// The farm of `n` components as a reliability structure.
+pub fn structure(n: usize) -> Structure {
+    let process = process();
     let mut builder = StructureBuilder::new();
     for index in 0..n {
         builder.add(
@@ -127,8 +132,7 @@ pub struct BareCalendar {
     first: u32,
     last: u32,
     next_seq: u64,
-    up_law: Law,
-    down_law: Law,
+    process: Process,
 }
 
 impl BareCalendar {
@@ -159,8 +163,7 @@ impl BareCalendar {
             first: NIL,
             last: NIL,
             next_seq: 0,
-            up_law: Law::exponential(MTTF).expect("a positive mean"),
-            down_law: Law::exponential(MTTR).expect("a positive mean"),
+            process: process(),
         }
     }
 
@@ -174,7 +177,7 @@ impl BareCalendar {
             let component = &mut self.components[index];
             component.rng = streams.component(component.key);
             component.up = true;
-            let first = self.up_law.sample(&mut component.rng);
+            let first = self.process.up.sample(&mut component.rng);
             self.schedule(index as u32, first);
         }
         let mut events = 0;
@@ -182,12 +185,7 @@ impl BareCalendar {
             events += 1;
             let component = &mut self.components[index as usize];
             component.up = !component.up;
-            let law = if component.up {
-                &self.up_law
-            } else {
-                &self.down_law
-            };
-            let next = now + law.sample(&mut component.rng);
+            let next = now + self.process.law(component.up).sample(&mut component.rng);
             self.schedule(index, next);
         }
         events
