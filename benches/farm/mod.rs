@@ -101,18 +101,14 @@ pub fn binary_heap_trial(
 
 const NIL: u32 = u32::MAX;
 
-/// A component's pending event and its link in a bucket's list.
+/// A component: its state, its stream, and its pending event with its link in a
+/// bucket's list (one block, so that an event touches one component's 32 bytes).
 #[derive(Clone, Copy)]
-struct Pending {
+struct Component {
     time: f64,
     seq: u64,
-    next: u32,
-}
-
-/// A component's state.
-struct Component {
     rng: ComponentRng,
-    key: u64,
+    next: u32,
     up: bool,
 }
 
@@ -122,9 +118,11 @@ struct Component {
 /// scheduling order).
 pub struct BareCalendar {
     components: Vec<Component>,
-    pending: Vec<Pending>,
+    /// Each component's key, for its stream.
+    keys: Vec<u64>,
     heads: Vec<u32>,
-    /// One bit per bucket that holds events.
+    /// One bit per bucket that holds events, and one more word whose first bit,
+    /// always set, marks the end.
     occupied: Vec<u64>,
     buckets_per_hour: f64,
     /// The bucket being drained, and its sorted list.
@@ -140,24 +138,22 @@ impl BareCalendar {
         // About 1.75 events per component-year; eight or more buckets per event, as in
         // the engine's queue.
         let buckets = (n * 14).next_power_of_two().max(64);
+        let mut occupied = vec![0; buckets / 64 + 1];
+        occupied[buckets / 64] = 1;
         BareCalendar {
-            components: (0..n)
-                .map(|index| Component {
-                    rng: ComponentRng::new(0, 0, 0),
-                    key: key_of(&component_name(index)),
-                    up: true,
-                })
-                .collect(),
-            pending: vec![
-                Pending {
+            components: vec![
+                Component {
                     time: 0.0,
                     seq: 0,
-                    next: NIL
+                    rng: ComponentRng::new(0, 0, 0),
+                    next: NIL,
+                    up: true,
                 };
                 n
             ],
+            keys: (0..n).map(|index| key_of(&component_name(index))).collect(),
             heads: vec![NIL; buckets],
-            occupied: vec![0; buckets / 64],
+            occupied,
             buckets_per_hour: buckets as f64 / HORIZON,
             bucket: 0,
             first: NIL,
@@ -173,9 +169,9 @@ impl BareCalendar {
         self.first = NIL;
         self.next_seq = 0;
         let streams = TrialStreams::new(SEED, trial);
-        for index in 0..self.components.len() {
+        for index in 0..self.keys.len() {
             let component = &mut self.components[index];
-            component.rng = streams.component(component.key);
+            component.rng = streams.component(self.keys[index]);
             component.up = true;
             let first = self.process.up.sample(&mut component.rng);
             self.schedule(index as u32, first);
@@ -194,8 +190,8 @@ impl BareCalendar {
     /// (time, scheduling order) of `a` is later than `b`'s.
     #[inline]
     fn after(&self, a: u32, b: u32) -> bool {
-        let (a, b) = (&self.pending[a as usize], &self.pending[b as usize]);
-        (a.time, a.seq) > (b.time, b.seq)
+        let (a, b) = (&self.components[a as usize], &self.components[b as usize]);
+        a.time > b.time || (a.time == b.time && a.seq > b.seq)
     }
 
     #[inline]
@@ -208,13 +204,13 @@ impl BareCalendar {
         // A non-negative time before the horizon: truncation gives its bucket (or the
         // count of buckets, where rounding lifts a time just below the horizon).
         let bucket = ((time * self.buckets_per_hour) as u32 as usize).min(self.heads.len() - 1);
-        let pending = &mut self.pending[index as usize];
-        pending.time = time;
-        pending.seq = seq;
+        let component = &mut self.components[index as usize];
+        component.time = time;
+        component.seq = seq;
         if bucket == self.bucket {
             self.insert_in_order(index);
         } else {
-            pending.next = self.heads[bucket];
+            component.next = self.heads[bucket];
             self.heads[bucket] = index;
             self.occupied[bucket / 64] |= 1 << (bucket % 64);
         }
@@ -225,24 +221,24 @@ impl BareCalendar {
         if self.first == NIL {
             self.first = index;
         } else if self.after(self.first, index) {
-            self.pending[index as usize].next = self.first;
+            self.components[index as usize].next = self.first;
             self.first = index;
             return;
         } else if self.after(index, self.last) {
-            self.pending[self.last as usize].next = index;
+            self.components[self.last as usize].next = index;
         } else {
             let mut at = self.first;
             loop {
-                let next = self.pending[at as usize].next;
+                let next = self.components[at as usize].next;
                 if self.after(next, index) {
-                    self.pending[index as usize].next = next;
-                    self.pending[at as usize].next = index;
+                    self.components[index as usize].next = next;
+                    self.components[at as usize].next = index;
                     return;
                 }
                 at = next;
             }
         }
-        self.pending[index as usize].next = NIL;
+        self.components[index as usize].next = NIL;
         self.last = index;
     }
 
@@ -252,33 +248,39 @@ impl BareCalendar {
         if self.first == NIL && !self.take_next_bucket() {
             return None;
         }
+        let component = &self.components[self.first as usize];
         let index = self.first;
-        let pending = self.pending[index as usize];
-        self.first = pending.next;
-        Some((index, pending.time))
+        self.first = component.next;
+        Some((index, component.time))
     }
 
     /// Makes the next bucket that holds events the one being drained, its list
     /// sorted; false when none is left.
+    #[inline]
     fn take_next_bucket(&mut self) -> bool {
+        // The bucket after the current one, or the end mark when it is the last.
         let from = self.bucket + 1;
         let mut word_index = from / 64;
-        if word_index >= self.occupied.len() {
-            return false;
-        }
         let mut word = self.occupied[word_index] & (!0u64 << (from % 64));
         while word == 0 {
             word_index += 1;
-            if word_index == self.occupied.len() {
-                return false;
-            }
             word = self.occupied[word_index];
         }
+        let bucket = word_index * 64 + word.trailing_zeros() as usize;
+        if bucket == self.heads.len() {
+            return false;
+        }
         self.occupied[word_index] = word & (word - 1);
-        self.bucket = word_index * 64 + word.trailing_zeros() as usize;
-        let mut at = std::mem::replace(&mut self.heads[self.bucket], NIL);
+        self.bucket = bucket;
+        let mut at = std::mem::replace(&mut self.heads[bucket], NIL);
+        if self.components[at as usize].next == NIL {
+            // The commonest case: a bucket of one event.
+            self.first = at;
+            self.last = at;
+            return true;
+        }
         while at != NIL {
-            let next = self.pending[at as usize].next;
+            let next = self.components[at as usize].next;
             self.insert_in_order(at);
             at = next;
         }

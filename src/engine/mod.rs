@@ -221,6 +221,19 @@ pub fn run_within<M: Model>(
     Ok(scheduler.events_fired() - start)
 }
 
+/// A fixed sequence of pseudo-random 31-bit numbers from `state` (a linear congruential
+/// generator, Knuth's MMIX constants, high bits): for tests that need many varied times
+/// without a random stream.
+#[cfg(test)]
+fn pseudo_random(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        state >> 33
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,13 +326,7 @@ mod tests {
         let mut scheduler: Scheduler<u64> = Scheduler::new(horizon);
         let mut reference = std::collections::BTreeMap::new();
         let mut keys = Vec::new();
-        let mut state: u64 = 5;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            state >> 33
-        };
+        let mut next = pseudo_random(5);
         for _round in 0..3 {
             scheduler.reset(horizon);
             reference.clear();
@@ -337,7 +344,7 @@ mod tests {
                     keys.push((key, at.to_bits(), id));
                     id += 1;
                 }
-                if next() % 4 == 0 && !keys.is_empty() {
+                if next().is_multiple_of(4) && !keys.is_empty() {
                     let (key, bits, id) = keys[next() as usize % keys.len()];
                     scheduler.cancel(key);
                     reference.remove(&(bits, id));

@@ -795,6 +795,7 @@ impl<E: Copy> CalendarQueue<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::pseudo_random;
     use std::collections::BTreeSet;
 
     /// A queue of 16 buckets to begin with, each filled up to `LOAD` before their
@@ -823,13 +824,10 @@ mod tests {
         // grows from 16 buckets to 256.
         let horizon = 100.0;
         let mut queue = dense_queue(horizon);
-        let mut state: u64 = 7;
+        let mut next = pseudo_random(7);
         let mut expected = Vec::new();
         for seq in 0..1000u64 {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let time = ((state >> 33) % 400) as f64 / 4.0; // 0, 0.25, ..., 99.75
+            let time = (next() % 400) as f64 / 4.0; // 0, 0.25, ..., 99.75
             queue.push(time, seq, seq, 0.0, true);
             expected.push((time, seq));
         }
@@ -965,13 +963,7 @@ mod tests {
         let horizon = 1000.0;
         for mut queue in [dense_queue(horizon), CalendarQueue::new(horizon)] {
             let mut reference = BTreeSet::new();
-            let mut state: u64 = 11;
-            let mut next = || {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                state >> 33
-            };
+            let mut next = pseudo_random(11);
             let mut now = 0.0;
             let mut seq = 0u64;
             let mut dropped = 0;
@@ -979,7 +971,7 @@ mod tests {
                 let pushes = if round < 5_000 { 2 } else { next() % 3 };
                 for _ in 0..pushes {
                     let r = next();
-                    let ahead = if r % 2 == 0 {
+                    let ahead = if r.is_multiple_of(2) {
                         (r % 16) as f64 / 8.0
                     } else {
                         (r % 4000) as f64 / 4.0
@@ -994,7 +986,7 @@ mod tests {
                     }
                     seq += 1;
                 }
-                if next() % 2 == 0 {
+                if next().is_multiple_of(2) {
                     let expected = reference.pop_first();
                     let popped = queue.pop(|_| {}).map(|e| (e.time.to_bits(), e.seq));
                     assert_eq!(popped, expected);
