@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
+    /// The scenario file (JSON; `nines schema` prints its format).
     pub scenario: PathBuf,
     /// Also write the analysis as JSON to this file (atomically).
     #[arg(long, value_name = "PATH")]

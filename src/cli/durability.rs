@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct DurabilityArgs {
+    /// The scenario file (JSON; `nines schema` prints its format).
     pub scenario: PathBuf,
     /// Seed (default: the scenario's `seed`, else 1). Results do not depend on threads.
     #[arg(long)]

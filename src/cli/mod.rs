@@ -45,6 +45,7 @@ pub enum Command {
     /// "security-group misconfiguration". Exit 2 means the scenario itself is invalid.
     /// Several scenarios are checked in turn, up to the first invalid one.
     Check {
+        /// One or more scenario files (JSON; `nines schema` prints their format).
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
         #[command(flatten)]
@@ -53,9 +54,10 @@ pub enum Command {
     /// The exact Markov answer for each storage service's durability (when its laws
     /// are exponential), optionally beside a simulation.
     Analyze(analyze::AnalyzeArgs),
-    /// Estimate the probability of losing data by multilevel splitting: for losses
-    /// far too rare for plain Monte Carlo (one in 10^8 and beyond). Automatic: the
-    /// splitting factors come from pilot runs.
+    /// Estimate the probability of losing data by importance sampling or multilevel
+    /// splitting: for losses far too rare for plain Monte Carlo (one in 10^8 and
+    /// beyond). By default it chooses the estimator itself (`--method auto`), and
+    /// splitting takes its factors from pilot runs.
     Durability(durability::DurabilityArgs),
     /// Run designs side by side on common random numbers, with paired differences.
     Compare(compare::CompareArgs),
@@ -76,6 +78,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
+    /// The scenario file (JSON; `nines schema` prints its format).
     pub scenario: PathBuf,
     /// Number of trials (default: the scenario's `trials`, else 10,000).
     #[arg(long, conflicts_with = "precision")]
@@ -168,6 +171,7 @@ fn workers(threads: Option<usize>) -> usize {
 
 #[derive(Debug, clap::Args)]
 pub struct TraceArgs {
+    /// The scenario file (JSON; `nines schema` prints its format).
     pub scenario: PathBuf,
     /// Which trial to replay (the same as trial K of `nines run` with the same seed).
     #[arg(long, default_value_t = 0)]

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
+    /// The scenario file (JSON; `nines schema` prints its format).
     pub scenario: PathBuf,
     /// A field to vary and its values, e.g. `datacenters[0].racks=1..4` or
     /// `components.host.repair.exponential.mean=1 h,4 h`. Repeat for more fields: every
